@@ -1,0 +1,18 @@
+package io.serval.engine.onnxruntime;
+
+import io.serval.engine.EngineContext;
+import io.serval.engine.InferenceEngine;
+import io.serval.engine.InferenceEngineProvider;
+
+/** Registers the ONNX Runtime engine with {@link java.util.ServiceLoader}. */
+public final class OnnxRuntimeEngineProvider implements InferenceEngineProvider {
+  @Override
+  public String name() {
+    return OnnxRuntimeEngine.NAME;
+  }
+
+  @Override
+  public InferenceEngine create(EngineContext context) {
+    return OnnxRuntimeEngine.create(context);
+  }
+}

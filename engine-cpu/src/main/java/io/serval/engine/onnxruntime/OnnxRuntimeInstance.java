@@ -1,0 +1,118 @@
+package io.serval.engine.onnxruntime;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.serval.engine.DataType;
+import io.serval.engine.EngineException;
+import io.serval.engine.ModelInstance;
+import io.serval.engine.ModelSignature;
+import io.serval.engine.Tensor;
+import java.lang.reflect.Array;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** One ONNX Runtime session. */
+final class OnnxRuntimeInstance implements ModelInstance {
+  private final OrtEnvironment environment;
+  private final OrtSession session;
+  private final ModelSignature signature;
+  private final String description;
+
+  OnnxRuntimeInstance(OrtEnvironment environment, OrtSession session, ModelSignature signature, String description) {
+    this.environment = environment;
+    this.session = session;
+    this.signature = signature;
+    this.description = description;
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  @Override
+  public List<Tensor> run(List<Tensor> inputs, List<String> outputNames) {
+    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+    try {
+      for (Tensor input : inputs) {
+        feeds.put(input.name(), toOnnx(input));
+      }
+      try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames))) {
+        List<Tensor> outputs = new ArrayList<>(outputNames.size());
+        for (String name : outputNames) {
+          OnnxValue value =
+              result.get(name).orElseThrow(() -> new EngineException(description + ": no output '" + name + "'"));
+          outputs.add(fromOnnx(name, (OnnxTensor) value));
+        }
+        return outputs;
+      }
+    } catch (OrtException e) {
+      throw new EngineException(description + ": onnxruntime failed: " + e.getMessage(), e);
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private OnnxTensor toOnnx(Tensor tensor) throws OrtException {
+    if (tensor.dataType() == DataType.BYTES) {
+      List<byte[]> elements = tensor.bytesElements();
+      String[] strings = new String[elements.size()];
+      for (int i = 0; i < strings.length; i++) {
+        strings[i] = new String(elements.get(i), StandardCharsets.UTF_8);
+      }
+      return OnnxTensor.createTensor(environment, strings, tensor.shape());
+    }
+    OnnxJavaType type = Objects.requireNonNull(OnnxTypes.bufferType(tensor.dataType()), tensor.dataType()::name);
+    return OnnxTensor.createTensor(environment, tensor.data(), tensor.shape(), type);
+  }
+
+  private static Tensor fromOnnx(String name, OnnxTensor value) throws OrtException {
+    TensorInfo info = value.getInfo();
+    DataType type = Objects.requireNonNull(OnnxTypes.toDataType(info.onnxType), info.onnxType::name);
+    long[] shape = info.getShape();
+    if (type == DataType.BYTES) {
+      List<String> strings = new ArrayList<>();
+      flatten(value.getValue(), strings);
+      return Tensor.ofStrings(name, shape, strings);
+    }
+    ByteBuffer source = value.getByteBuffer();
+    ByteBuffer copy = Tensor.allocate(source.remaining());
+    copy.put(source).flip();
+    return Tensor.of(name, type, shape, copy);
+  }
+
+  private static void flatten(Object value, List<String> into) {
+    if (value instanceof String) {
+      into.add((String) value);
+    } else {
+      for (int i = 0; i < Array.getLength(value); i++) {
+        flatten(Array.get(value, i), into);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new EngineException(description + ": onnxruntime failed to close the session: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+}

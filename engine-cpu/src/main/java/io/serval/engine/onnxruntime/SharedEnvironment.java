@@ -1,0 +1,45 @@
+package io.serval.engine.onnxruntime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+
+/**
+ * The process-wide ONNX Runtime environment and its global thread pools. ONNX Runtime allows one environment
+ * per process and fixes its pools when it is created, so the first engine created decides the pool size;
+ * later engines share it (and say so in their threading summary).
+ */
+final class SharedEnvironment {
+  private static SharedEnvironment instance;
+
+  final OrtEnvironment environment;
+  final int intraOpThreads;
+  final boolean spinning;
+
+  private SharedEnvironment(OrtEnvironment environment, int intraOpThreads, boolean spinning) {
+    this.environment = environment;
+    this.intraOpThreads = intraOpThreads;
+    this.spinning = spinning;
+  }
+
+  /**
+   * The shared environment, created on first use with an intra-op pool of {@code intraOpThreads} threads and
+   * an inter-op pool of one (Serval runs graphs sequentially and parallelises across requests instead).
+   *
+   * @throws OrtException when ONNX Runtime cannot create the environment
+   * @throws LinkageError when its natives cannot be loaded on this platform
+   */
+  static synchronized SharedEnvironment get(int intraOpThreads, boolean spinning) throws OrtException {
+    if (instance == null) {
+      try (OrtEnvironment.ThreadingOptions threading = new OrtEnvironment.ThreadingOptions()) {
+        threading.setGlobalIntraOpNumThreads(intraOpThreads);
+        threading.setGlobalInterOpNumThreads(1);
+        threading.setGlobalSpinControl(spinning);
+        OrtEnvironment environment =
+            OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, "serval", threading);
+        instance = new SharedEnvironment(environment, intraOpThreads, spinning);
+      }
+    }
+    return instance;
+  }
+}
