@@ -1,0 +1,68 @@
+package io.serval.server.inference;
+
+import io.serval.engine.Tensor;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A decoded prediction request. {@code outputs} is {@code null} when the caller asked for no particular outputs,
+ * meaning all of them, each binary when {@code binaryOutputsByDefault}.
+ */
+public final class InferenceRequest {
+  private final String modelName;
+  private final String modelVersion;
+  private final String id;
+  private final Map<String, Object> parameters;
+  private final List<Tensor> inputs;
+  private final @Nullable List<RequestedOutput> outputs;
+  private final boolean binaryOutputsByDefault;
+
+  public InferenceRequest(
+      String modelName,
+      String modelVersion,
+      String id,
+      Map<String, Object> parameters,
+      List<Tensor> inputs,
+      @Nullable List<RequestedOutput> outputs,
+      boolean binaryOutputsByDefault) {
+    this.modelName = modelName;
+    this.modelVersion = modelVersion;
+    this.id = id;
+    this.parameters = Map.copyOf(parameters);
+    this.inputs = List.copyOf(inputs);
+    this.outputs = outputs == null ? null : List.copyOf(outputs);
+    this.binaryOutputsByDefault = binaryOutputsByDefault;
+  }
+
+  public String modelName() {
+    return modelName;
+  }
+
+  /** The requested version; empty for the highest ready one. */
+  public String modelVersion() {
+    return modelVersion;
+  }
+
+  /** The caller's request id, echoed in the response; empty when none was given. */
+  public String id() {
+    return id;
+  }
+
+  /** Request parameters (Boolean, Long, Double or String values). */
+  public Map<String, Object> parameters() {
+    return parameters;
+  }
+
+  public List<Tensor> inputs() {
+    return inputs;
+  }
+
+  public @Nullable List<RequestedOutput> outputs() {
+    return outputs;
+  }
+
+  public boolean binaryOutputsByDefault() {
+    return binaryOutputsByDefault;
+  }
+}

@@ -1,0 +1,157 @@
+package io.serval.server.inference;
+
+import io.serval.engine.EngineException;
+import io.serval.engine.InputValidator;
+import io.serval.engine.InvalidInputException;
+import io.serval.engine.ServalException;
+import io.serval.engine.Tensor;
+import io.serval.engine.TensorSpec;
+import io.serval.server.config.TensorConfig;
+import io.serval.server.metrics.ModelMetrics;
+import io.serval.server.metrics.RequestTimings;
+import io.serval.server.repository.ModelRepository;
+import io.serval.server.repository.ModelVersion;
+import io.serval.server.scheduling.Execution;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Runs prediction requests: resolves the model version, validates the inputs against its served signature,
+ * queues the run on the version's instance pool, applies the classification extension and records statistics
+ * and metrics for every outcome.
+ *
+ * <pre>{@code
+ * inferenceService.infer(request).thenAccept(result -> encode(result));
+ * }</pre>
+ */
+public final class InferenceService {
+  private final ModelRepository repository;
+  private final long maxRequestElements;
+
+  public InferenceService(ModelRepository repository, long maxRequestElements) {
+    this.repository = repository;
+    this.maxRequestElements = maxRequestElements;
+  }
+
+  /** The model repository requests are resolved in. */
+  public ModelRepository repository() {
+    return repository;
+  }
+
+  /**
+   * Runs a request. The future fails with a {@link ServalException} (possibly wrapped in a {@link
+   * CompletionException}; see {@link #unwrap}) that says what was wrong; it never throws.
+   */
+  public CompletableFuture<InferenceResult> infer(InferenceRequest request) {
+    long started = System.nanoTime();
+    ModelVersion version;
+    try {
+      version = repository.resolve(request.modelName(), request.modelVersion());
+    } catch (ServalException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    ModelMetrics metrics = version.metrics();
+    metrics.started();
+    try {
+      checkElementCount(request);
+      int batch = InputValidator.validate(
+          version.label(), version.servedSignature(), version.config().maxBatchSize(), request.inputs());
+      List<RequestedOutput> outputs = requestedOutputs(version, request);
+      List<String> names = new ArrayList<>(outputs.size());
+      outputs.forEach(output -> names.add(output.name()));
+      return version.pool().submit(request.inputs(), names).handle((execution, error) -> {
+        if (error != null) {
+          ServalException failure = unwrap(error);
+          metrics.failure(failure.kind(), System.nanoTime() - started);
+          throw new CompletionException(failure);
+        }
+        try {
+          return finish(version, request, outputs, execution, batch, started);
+        } catch (ServalException e) {
+          metrics.failure(e.kind(), System.nanoTime() - started);
+          throw new CompletionException(e);
+        }
+      });
+    } catch (ServalException e) {
+      metrics.failure(e.kind(), System.nanoTime() - started);
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private InferenceResult finish(
+      ModelVersion version,
+      InferenceRequest request,
+      List<RequestedOutput> outputs,
+      Execution execution,
+      int batch,
+      long started) {
+    long outputStarted = System.nanoTime();
+    boolean batched = version.config().maxBatchSize() > 0;
+    List<Tensor> tensors = new ArrayList<>(outputs.size());
+    for (int i = 0; i < outputs.size(); i++) {
+      RequestedOutput output = outputs.get(i);
+      Tensor tensor = execution.outputs().get(i);
+      if (output.classification() > 0) {
+        TensorConfig config = version.config().output(output.name());
+        tensor = Classification.topK(
+            tensor, output.classification(), batched, config == null ? List.of() : config.labels());
+      }
+      tensors.add(tensor);
+    }
+    long finished = System.nanoTime();
+    RequestTimings timings = execution.timings().withComputeOutput(finished - outputStarted);
+    version.metrics().success(batch, timings, finished - started);
+    return new InferenceResult(
+        version.modelName(), version.versionString(), request.id(), tensors, outputs);
+  }
+
+  private void checkElementCount(InferenceRequest request) {
+    long total = 0;
+    for (Tensor input : request.inputs()) {
+      total += input.elementCount();
+    }
+    if (total > maxRequestElements) {
+      throw new InvalidInputException("the request carries " + total + " tensor elements (expected: at most "
+          + maxRequestElements + ", the server's limits.max_request_elements)");
+    }
+  }
+
+  private static List<RequestedOutput> requestedOutputs(ModelVersion version, InferenceRequest request) {
+    List<RequestedOutput> requested = request.outputs();
+    List<TensorSpec> served = version.servedSignature().outputs();
+    if (requested == null || requested.isEmpty()) {
+      List<RequestedOutput> all = new ArrayList<>(served.size());
+      served.forEach(spec -> all.add(new RequestedOutput(spec.name(), request.binaryOutputsByDefault(), 0)));
+      return all;
+    }
+    Set<String> seen = new HashSet<>();
+    for (RequestedOutput output : requested) {
+      if (version.servedSignature().output(output.name()) == null) {
+        List<String> names = new ArrayList<>();
+        served.forEach(spec -> names.add("'" + spec.name() + "'"));
+        throw new InvalidInputException(version.label() + ": unexpected output '" + output.name()
+            + "' (expected: " + String.join(", ", names) + ")");
+      }
+      if (!seen.add(output.name())) {
+        throw new InvalidInputException(version.label() + ": output '" + output.name() + "' is requested twice");
+      }
+    }
+    return requested;
+  }
+
+  /** The {@link ServalException} behind a failed future; anything else becomes an internal error. */
+  public static ServalException unwrap(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ServalException) {
+      return (ServalException) cause;
+    }
+    return new EngineException("internal error: " + cause, cause);
+  }
+}

@@ -1,0 +1,82 @@
+package io.serval.server.metrics;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The running totals of one model version, as the v2 statistics extension reports them. */
+public final class ModelStatistics {
+  private final Duration success = new Duration();
+  private final Duration fail = new Duration();
+  private final Duration queue = new Duration();
+  private final Duration computeInput = new Duration();
+  private final Duration computeInfer = new Duration();
+  private final Duration computeOutput = new Duration();
+  private final LongAdder inferenceCount = new LongAdder();
+  private final LongAdder executionCount = new LongAdder();
+  private final AtomicLong lastInferenceMillis = new AtomicLong();
+  private final AtomicInteger pending = new AtomicInteger();
+
+  void recordSuccess(int batchSize, RequestTimings timings, long totalNanos) {
+    success.add(totalNanos);
+    queue.add(timings.queueNanos());
+    computeInput.add(timings.computeInputNanos());
+    computeInfer.add(timings.computeInferNanos());
+    computeOutput.add(timings.computeOutputNanos());
+    inferenceCount.add(batchSize);
+    executionCount.increment();
+    lastInferenceMillis.set(System.currentTimeMillis());
+  }
+
+  void recordFailure(long totalNanos) {
+    fail.add(totalNanos);
+  }
+
+  AtomicInteger pendingCounter() {
+    return pending;
+  }
+
+  public Duration success() {
+    return success;
+  }
+
+  public Duration fail() {
+    return fail;
+  }
+
+  public Duration queue() {
+    return queue;
+  }
+
+  public Duration computeInput() {
+    return computeInput;
+  }
+
+  public Duration computeInfer() {
+    return computeInfer;
+  }
+
+  public Duration computeOutput() {
+    return computeOutput;
+  }
+
+  /** Inferences run, counting each row of a batch. */
+  public long inferenceCount() {
+    return inferenceCount.sum();
+  }
+
+  /** Engine executions. */
+  public long executionCount() {
+    return executionCount.sum();
+  }
+
+  /** When the last successful inference finished, in milliseconds since the epoch; 0 if none has. */
+  public long lastInferenceMillis() {
+    return lastInferenceMillis.get();
+  }
+
+  /** Requests accepted and not yet answered. */
+  public int pending() {
+    return pending.get();
+  }
+}

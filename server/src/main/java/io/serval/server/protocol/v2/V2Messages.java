@@ -1,0 +1,231 @@
+package io.serval.server.protocol.v2;
+
+import io.serval.engine.ModelNotFoundException;
+import io.serval.engine.TensorSpec;
+import io.serval.protocol.v2.InferStatistics;
+import io.serval.protocol.v2.ModelConfig;
+import io.serval.protocol.v2.ModelInput;
+import io.serval.protocol.v2.ModelInstanceGroup;
+import io.serval.protocol.v2.ModelMetadataResponse;
+import io.serval.protocol.v2.ModelOutput;
+import io.serval.protocol.v2.ModelStatistics;
+import io.serval.protocol.v2.ModelStatisticsResponse;
+import io.serval.protocol.v2.ModelVersionPolicy;
+import io.serval.protocol.v2.RepositoryIndexResponse;
+import io.serval.protocol.v2.ServerMetadataResponse;
+import io.serval.protocol.v2.StatisticDuration;
+import io.serval.server.config.TensorConfig;
+import io.serval.server.config.VersionPolicy;
+import io.serval.server.metrics.Duration;
+import io.serval.server.repository.ModelEntry;
+import io.serval.server.repository.ModelRepository;
+import io.serval.server.repository.ModelVersion;
+import java.util.List;
+
+/**
+ * Builds the v2 answers that are not predictions (server and model metadata, model configuration, statistics,
+ * repository index) from the repository, once for both protocols.
+ */
+public final class V2Messages {
+  /** The server name reported in metadata. */
+  public static final String SERVER_NAME = "serval";
+
+  /** The protocol extensions Serval implements, as listed in server metadata. */
+  public static final List<String> EXTENSIONS =
+      List.of("binary_tensor_data", "classification", "model_configuration", "statistics", "parameters");
+
+  private final ModelRepository repository;
+  private final String serverVersion;
+
+  public V2Messages(ModelRepository repository, String serverVersion) {
+    this.repository = repository;
+    this.serverVersion = serverVersion;
+  }
+
+  public ServerMetadataResponse serverMetadata() {
+    return ServerMetadataResponse.newBuilder()
+        .setName(SERVER_NAME)
+        .setVersion(serverVersion)
+        .addAllExtensions(EXTENSIONS)
+        .build();
+  }
+
+  /** Metadata of the version a request names (empty: the highest ready one). */
+  public ModelMetadataResponse modelMetadata(String model, String version) {
+    ModelVersion resolved = repository.resolve(model, version);
+    ModelMetadataResponse.Builder builder =
+        ModelMetadataResponse.newBuilder().setName(model).setPlatform(resolved.config().platform());
+    if (version.isEmpty()) {
+      entry(model).readyVersions().forEach(ready -> builder.addVersions(ready.versionString()));
+    } else {
+      builder.addVersions(resolved.versionString());
+    }
+    for (TensorSpec spec : resolved.servedSignature().inputs()) {
+      builder.addInputs(tensorMetadata(spec));
+    }
+    for (TensorSpec spec : resolved.servedSignature().outputs()) {
+      builder.addOutputs(tensorMetadata(spec));
+    }
+    return builder.build();
+  }
+
+  private static ModelMetadataResponse.TensorMetadata tensorMetadata(TensorSpec spec) {
+    ModelMetadataResponse.TensorMetadata.Builder tensor =
+        ModelMetadataResponse.TensorMetadata.newBuilder().setName(spec.name()).setDatatype(spec.dataType().wireName());
+    for (long dim : spec.shape()) {
+      tensor.addShape(dim);
+    }
+    return tensor.build();
+  }
+
+  /** The configuration of the version a request names, in Triton's {@code ModelConfig} terms. */
+  public ModelConfig modelConfig(String model, String version) {
+    ModelVersion resolved = repository.resolve(model, version);
+    io.serval.server.config.ModelConfig config = resolved.config();
+    ModelConfig.Builder builder =
+        ModelConfig.newBuilder()
+            .setName(model)
+            .setPlatform(config.platform())
+            .setBackend(config.backend())
+            .setMaxBatchSize(config.maxBatchSize())
+            .setVersionPolicy(versionPolicy(config.versionPolicy()))
+            .addInstanceGroup(
+                ModelInstanceGroup.newBuilder()
+                    .setName(model)
+                    .setCount(config.instances())
+                    .setKind(ModelInstanceGroup.Kind.KIND_CPU));
+    if (config.defaultModelFilename() != null) {
+      builder.setDefaultModelFilename(config.defaultModelFilename());
+    }
+    for (TensorConfig input : config.inputs()) {
+      ModelInput.Builder tensor =
+          ModelInput.newBuilder().setName(input.name()).setDataType(dataType(input.dataType()));
+      for (long dim : input.dims()) {
+        tensor.addDims(dim);
+      }
+      builder.addInput(tensor);
+    }
+    for (TensorConfig output : config.outputs()) {
+      ModelOutput.Builder tensor =
+          ModelOutput.newBuilder().setName(output.name()).setDataType(dataType(output.dataType()));
+      for (long dim : output.dims()) {
+        tensor.addDims(dim);
+      }
+      if (output.labelsFile() != null) {
+        tensor.setLabelFilename(output.labelsFile());
+      }
+      builder.addOutput(tensor);
+    }
+    config.parameters().forEach((key, value) -> builder.putParameters(
+        key, io.serval.protocol.v2.ModelParameter.newBuilder().setStringValue(value).build()));
+    return builder.build();
+  }
+
+  private static io.serval.protocol.v2.DataType dataType(io.serval.engine.DataType type) {
+    return io.serval.protocol.v2.DataType.valueOf(type.configName());
+  }
+
+  private static ModelVersionPolicy versionPolicy(VersionPolicy policy) {
+    switch (policy.kind()) {
+      case LATEST:
+        return ModelVersionPolicy.newBuilder()
+            .setLatest(ModelVersionPolicy.Latest.newBuilder().setNumVersions(policy.latestCount()))
+            .build();
+      case ALL:
+        return ModelVersionPolicy.newBuilder().setAll(ModelVersionPolicy.All.getDefaultInstance()).build();
+      default:
+        ModelVersionPolicy.Specific.Builder specific = ModelVersionPolicy.Specific.newBuilder();
+        for (long version : policy.specificVersions()) {
+          specific.addVersions(version);
+        }
+        return ModelVersionPolicy.newBuilder().setSpecific(specific).build();
+    }
+  }
+
+  /**
+   * Statistics of every ready version of every model (no model named), of every ready version of one model (no
+   * version named), or of one version.
+   */
+  public ModelStatisticsResponse statistics(String model, String version) {
+    ModelStatisticsResponse.Builder response = ModelStatisticsResponse.newBuilder();
+    if (model.isEmpty()) {
+      for (ModelEntry entry : repository.models()) {
+        entry.readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
+      }
+    } else if (version.isEmpty()) {
+      repository.resolve(model, "");
+      entry(model).readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
+    } else {
+      response.addModelStats(statistics(repository.resolve(model, version)));
+    }
+    return response.build();
+  }
+
+  private static ModelStatistics statistics(ModelVersion version) {
+    io.serval.server.metrics.ModelStatistics stats = version.metrics().statistics();
+    return ModelStatistics.newBuilder()
+        .setName(version.modelName())
+        .setVersion(version.versionString())
+        .setLastInference(stats.lastInferenceMillis())
+        .setInferenceCount(stats.inferenceCount())
+        .setExecutionCount(stats.executionCount())
+        .setInferenceStats(
+            InferStatistics.newBuilder()
+                .setSuccess(duration(stats.success()))
+                .setFail(duration(stats.fail()))
+                .setQueue(duration(stats.queue()))
+                .setComputeInput(duration(stats.computeInput()))
+                .setComputeInfer(duration(stats.computeInfer()))
+                .setComputeOutput(duration(stats.computeOutput()))
+                .setCacheHit(StatisticDuration.getDefaultInstance())
+                .setCacheMiss(StatisticDuration.getDefaultInstance()))
+        .build();
+  }
+
+  private static StatisticDuration duration(Duration duration) {
+    return StatisticDuration.newBuilder().setCount(duration.count()).setNs(duration.nanos()).build();
+  }
+
+  /** Every model and served version with its state; a model whose configuration failed has one versionless entry. */
+  public RepositoryIndexResponse repositoryIndex(boolean readyOnly) {
+    RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
+    for (ModelEntry entry : repository.models()) {
+      if (!entry.reason().isEmpty()) {
+        if (!readyOnly) {
+          index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
+              .setName(entry.name())
+              .setState("UNAVAILABLE")
+              .setReason(entry.reason()));
+        }
+        continue;
+      }
+      for (ModelVersion version : entry.versions().values()) {
+        if (readyOnly && !version.isReady()) {
+          continue;
+        }
+        index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
+            .setName(entry.name())
+            .setVersion(version.versionString())
+            .setState(version.state().name())
+            .setReason(version.reason()));
+      }
+    }
+    return index.build();
+  }
+
+  /** Whether the version a request names is ready; unknown models and versions are simply not ready. */
+  public boolean modelReady(String model, String version) {
+    try {
+      return repository.resolve(model, version).isReady();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private ModelEntry entry(String model) {
+    return repository.models().stream()
+        .filter(entry -> entry.name().equals(model))
+        .findFirst()
+        .orElseThrow(() -> new ModelNotFoundException("unknown model '" + model + "'"));
+  }
+}

@@ -1,0 +1,150 @@
+package io.serval.server.protocol.v2.grpc;
+
+import com.google.protobuf.ByteString;
+import io.serval.engine.DataType;
+import io.serval.engine.InvalidInputException;
+import io.serval.engine.Shapes;
+import io.serval.engine.Tensor;
+import io.serval.engine.UnsupportedFeatureException;
+import io.serval.protocol.v2.InferParameter;
+import io.serval.protocol.v2.InferTensorContents;
+import io.serval.protocol.v2.ModelInferRequest;
+import io.serval.protocol.v2.ModelInferResponse;
+import io.serval.server.inference.InferenceRequest;
+import io.serval.server.inference.InferenceResult;
+import io.serval.server.inference.RequestedOutput;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Converts gRPC infer messages to and from Serval's protocol-neutral requests and results. */
+final class GrpcInferCodec {
+  private GrpcInferCodec() {}
+
+  static InferenceRequest decode(ModelInferRequest request) {
+    Map<String, Object> parameters = parameters(request.getParametersMap(), "the request");
+    int raw = request.getRawInputContentsCount();
+    if (raw > 0 && raw != request.getInputsCount()) {
+      throw new InvalidInputException("the request has " + raw + " raw_input_contents for " + request.getInputsCount()
+          + " inputs (expected: one per input, in the order of the inputs)");
+    }
+    List<Tensor> inputs = new ArrayList<>(request.getInputsCount());
+    for (int i = 0; i < request.getInputsCount(); i++) {
+      ModelInferRequest.InferInputTensor input = request.getInputs(i);
+      String name = input.getName();
+      DataType type = DataType.fromWireName(input.getDatatype());
+      if (type == null) {
+        throw new InvalidInputException("input '" + name + "' has datatype '" + input.getDatatype()
+            + "' (expected: one of BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64,"
+            + " BF16, BYTES)");
+      }
+      Map<String, Object> inputParameters = parameters(input.getParametersMap(), "input '" + name + "'");
+      if (inputParameters.containsKey("shared_memory_region")) {
+        throw new UnsupportedFeatureException("input '" + name + "' uses shared_memory_region; Serval does not"
+            + " support shared memory tensors (send the data in the request)");
+      }
+      long[] shape = shape(name, input.getShapeList());
+      boolean typed = input.hasContents() && !isEmpty(input.getContents());
+      if (raw > 0) {
+        if (typed) {
+          throw new InvalidInputException("input '" + name + "' has typed contents while the request also has"
+              + " raw_input_contents (expected: all inputs in raw_input_contents, or all in contents)");
+        }
+        ByteString bytes = request.getRawInputContents(i);
+        ByteBuffer buffer = Tensor.allocate(bytes.size());
+        bytes.copyTo(buffer);
+        buffer.flip();
+        inputs.add(Tensor.of(name, type, shape, buffer));
+      } else {
+        inputs.add(TypedContents.toTensor(name, type, shape, input.getContents()));
+      }
+    }
+    List<RequestedOutput> outputs = null;
+    if (request.getOutputsCount() > 0) {
+      outputs = new ArrayList<>();
+      for (ModelInferRequest.InferRequestedOutputTensor output : request.getOutputsList()) {
+        Map<String, Object> outputParameters = parameters(output.getParametersMap(), "output '" + output.getName() + "'");
+        Object classification = outputParameters.getOrDefault("classification", 0L);
+        if (!(classification instanceof Long) || (Long) classification < 0
+            || (Long) classification > Integer.MAX_VALUE) {
+          throw new InvalidInputException("output '" + output.getName() + "': classification is " + classification
+              + " (expected: a class count >= 1)");
+        }
+        if (outputParameters.containsKey("shared_memory_region")) {
+          throw new UnsupportedFeatureException("output '" + output.getName() + "' uses shared_memory_region;"
+              + " Serval does not support shared memory tensors");
+        }
+        outputs.add(new RequestedOutput(output.getName(), true, (int) (long) (Long) classification));
+      }
+    }
+    return new InferenceRequest(
+        request.getModelName(), request.getModelVersion(), request.getId(), parameters, inputs, outputs, true);
+  }
+
+  private static boolean isEmpty(InferTensorContents contents) {
+    return contents.getSerializedSize() == 0;
+  }
+
+  private static long[] shape(String name, List<Long> dims) {
+    long[] shape = new long[dims.size()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = dims.get(i);
+      if (shape[i] < 0) {
+        throw new InvalidInputException("input '" + name + "' has shape " + dims + ": dimension " + i + " is "
+            + shape[i] + " (expected: >= 0)");
+      }
+    }
+    try {
+      Shapes.elementCount(shape);
+    } catch (ArithmeticException e) {
+      throw new InvalidInputException("input '" + name + "' has shape " + dims + ", whose element count overflows");
+    }
+    return shape;
+  }
+
+  private static Map<String, Object> parameters(Map<String, InferParameter> parameters, String what) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    parameters.forEach((key, value) -> {
+      switch (value.getParameterChoiceCase()) {
+        case BOOL_PARAM:
+          values.put(key, value.getBoolParam());
+          break;
+        case INT64_PARAM:
+          values.put(key, value.getInt64Param());
+          break;
+        case UINT64_PARAM:
+          values.put(key, value.getUint64Param());
+          break;
+        case DOUBLE_PARAM:
+          values.put(key, value.getDoubleParam());
+          break;
+        case STRING_PARAM:
+          values.put(key, value.getStringParam());
+          break;
+        default:
+          throw new InvalidInputException(what + ": parameter '" + key + "' has no value");
+      }
+    });
+    return values;
+  }
+
+  static ModelInferResponse encode(InferenceResult result) {
+    ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
+        .setModelName(result.modelName())
+        .setModelVersion(result.modelVersion())
+        .setId(result.id());
+    for (Tensor tensor : result.outputs()) {
+      ModelInferResponse.InferOutputTensor.Builder output = ModelInferResponse.InferOutputTensor.newBuilder()
+          .setName(tensor.name())
+          .setDatatype(tensor.dataType().wireName());
+      for (long dim : tensor.shape()) {
+        output.addShape(dim);
+      }
+      response.addOutputs(output);
+      response.addRawOutputContents(ByteString.copyFrom(tensor.data()));
+    }
+    return response.build();
+  }
+}

@@ -1,0 +1,180 @@
+package io.serval.server.protocol.v2.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.serval.engine.ServalException;
+import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
+import io.serval.protocol.v2.ModelConfigRequest;
+import io.serval.protocol.v2.ModelConfigResponse;
+import io.serval.protocol.v2.ModelInferRequest;
+import io.serval.protocol.v2.ModelInferResponse;
+import io.serval.protocol.v2.ModelMetadataRequest;
+import io.serval.protocol.v2.ModelMetadataResponse;
+import io.serval.protocol.v2.ModelReadyRequest;
+import io.serval.protocol.v2.ModelReadyResponse;
+import io.serval.protocol.v2.ModelStatisticsRequest;
+import io.serval.protocol.v2.ModelStatisticsResponse;
+import io.serval.protocol.v2.ModelStreamInferResponse;
+import io.serval.protocol.v2.RepositoryIndexRequest;
+import io.serval.protocol.v2.RepositoryIndexResponse;
+import io.serval.protocol.v2.ServerLiveRequest;
+import io.serval.protocol.v2.ServerLiveResponse;
+import io.serval.protocol.v2.ServerMetadataRequest;
+import io.serval.protocol.v2.ServerMetadataResponse;
+import io.serval.protocol.v2.ServerReadyRequest;
+import io.serval.protocol.v2.ServerReadyResponse;
+import io.serval.server.ServerStatus;
+import io.serval.server.inference.InferenceService;
+import io.serval.server.protocol.ErrorMapping;
+import io.serval.server.protocol.v2.V2Messages;
+import java.util.function.Supplier;
+
+/**
+ * {@code inference.GRPCInferenceService}. Methods Serval does not implement (repository load/unload, shared
+ * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Decoding is cheap copying and
+ * stays on the calling thread; inference runs on the model's instance threads.
+ */
+public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+  private final InferenceService inference;
+  private final V2Messages messages;
+  private final ServerStatus status;
+
+  public V2GrpcService(InferenceService inference, V2Messages messages, ServerStatus status) {
+    this.inference = inference;
+    this.messages = messages;
+    this.status = status;
+  }
+
+  @Override
+  public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
+    reply(response, () -> ServerLiveResponse.newBuilder().setLive(status.live()).build());
+  }
+
+  @Override
+  public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
+    reply(response, () -> ServerReadyResponse.newBuilder().setReady(status.ready()).build());
+  }
+
+  @Override
+  public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
+    reply(response, () -> ModelReadyResponse.newBuilder()
+        .setReady(messages.modelReady(request.getName(), request.getVersion()))
+        .build());
+  }
+
+  @Override
+  public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> response) {
+    reply(response, messages::serverMetadata);
+  }
+
+  @Override
+  public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
+    reply(response, () -> messages.modelMetadata(request.getName(), request.getVersion()));
+  }
+
+  @Override
+  public void modelConfig(ModelConfigRequest request, StreamObserver<ModelConfigResponse> response) {
+    reply(response, () -> ModelConfigResponse.newBuilder()
+        .setConfig(messages.modelConfig(request.getName(), request.getVersion()))
+        .build());
+  }
+
+  @Override
+  public void modelStatistics(ModelStatisticsRequest request, StreamObserver<ModelStatisticsResponse> response) {
+    reply(response, () -> messages.statistics(request.getName(), request.getVersion()));
+  }
+
+  @Override
+  public void repositoryIndex(RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> response) {
+    reply(response, () -> messages.repositoryIndex(request.getReady()));
+  }
+
+  @Override
+  public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
+    try {
+      inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
+        if (error != null) {
+          response.onError(toStatus(InferenceService.unwrap(error)));
+        } else {
+          response.onNext(GrpcInferCodec.encode(result));
+          response.onCompleted();
+        }
+      });
+    } catch (ServalException e) {
+      response.onError(toStatus(e));
+    }
+  }
+
+  /**
+   * Each request on the stream is answered by one message on it, in the order they finish; a failed request
+   * becomes an {@code error_message} and the stream goes on, as Triton's decoupled-free streaming does.
+   */
+  @Override
+  public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> response) {
+    return new StreamObserver<>() {
+      private int pending;
+      private boolean halfClosed;
+
+      @Override
+      public void onNext(ModelInferRequest request) {
+        synchronized (response) {
+          pending++;
+        }
+        try {
+          inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
+            ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
+            if (error != null) {
+              message.setErrorMessage(InferenceService.unwrap(error).getMessage());
+            } else {
+              message.setInferResponse(GrpcInferCodec.encode(result));
+            }
+            send(message.build());
+          });
+        } catch (ServalException e) {
+          send(ModelStreamInferResponse.newBuilder().setErrorMessage(e.getMessage()).build());
+        }
+      }
+
+      private void send(ModelStreamInferResponse message) {
+        synchronized (response) {
+          response.onNext(message);
+          if (--pending == 0 && halfClosed) {
+            response.onCompleted();
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // The client went away; requests already queued finish and their answers are dropped.
+      }
+
+      @Override
+      public void onCompleted() {
+        synchronized (response) {
+          halfClosed = true;
+          if (pending == 0) {
+            response.onCompleted();
+          }
+        }
+      }
+    };
+  }
+
+  private static <T> void reply(StreamObserver<T> response, Supplier<T> answer) {
+    T message;
+    try {
+      message = answer.get();
+    } catch (ServalException e) {
+      response.onError(toStatus(e));
+      return;
+    }
+    response.onNext(message);
+    response.onCompleted();
+  }
+
+  private static StatusRuntimeException toStatus(ServalException error) {
+    return Status.fromCode(ErrorMapping.grpcCode(error.kind())).withDescription(error.getMessage()).asRuntimeException();
+  }
+}

@@ -1,0 +1,73 @@
+package io.serval.server.protocol.v2.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestContext;
+import com.linecorp.armeria.common.ContentTooLargeException;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.serval.engine.ErrorKind;
+import io.serval.engine.PayloadTooLargeException;
+import io.serval.server.inference.InferenceService;
+import io.serval.engine.ServalException;
+import io.serval.server.protocol.ErrorMapping;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The v2 HTTP error body, {@code {"error": "...", "request_id": "..."}}, with the status {@link ErrorMapping}
+ * gives. Internal errors are logged with their stack trace; the caller gets only the message.
+ */
+public final class HttpErrors {
+  private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private HttpErrors() {}
+
+  public static HttpResponse response(RequestContext ctx, ServalException error) {
+    if (error.kind() == ErrorKind.INTERNAL) {
+      log.error("[{}] {} {}: {}", ctx.id().text(), ctx.method(), ctx.path(), error.getMessage(), error);
+    } else {
+      log.debug("[{}] {} {}: {}", ctx.id().text(), ctx.method(), ctx.path(), error.getMessage());
+    }
+    return response(ErrorMapping.httpStatus(error.kind()), error.getMessage(), ctx.id().text());
+  }
+
+  public static HttpResponse response(HttpStatus status, String message, String requestId) {
+    return HttpResponse.of(status, MediaType.JSON_UTF_8, body(message, requestId));
+  }
+
+  /** The error for a body over {@code limits.max_request_bytes}. */
+  public static PayloadTooLargeException tooLarge(ServiceRequestContext ctx) {
+    return new PayloadTooLargeException(
+        "the request body is larger than " + ctx.maxRequestLength() + " bytes (limits.max_request_bytes)");
+  }
+
+  /**
+   * The v2 error for a failed request: Armeria's own body-size failure becomes {@link #tooLarge}, everything
+   * else what {@link InferenceService#unwrap} makes of it.
+   */
+  public static HttpResponse failure(ServiceRequestContext ctx, Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ContentTooLargeException) {
+        return response(ctx, tooLarge(ctx));
+      }
+    }
+    return response(ctx, InferenceService.unwrap(error));
+  }
+
+  /** The JSON error body. */
+  public static String body(String message, String requestId) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("error", message);
+    node.put("request_id", requestId);
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package io.serval.server.protocol.v2.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import io.serval.engine.DataType;
+import io.serval.engine.Tensor;
+import io.serval.server.inference.InferenceResult;
+import io.serval.server.inference.RequestedOutput;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a v2 HTTP infer response: JSON, with each output that asked for binary data (and every FP16/BF16
+ * output, which JSON cannot carry) appended after the JSON as a raw block announced by its {@code
+ * binary_data_size} parameter and the {@code Inference-Header-Content-Length} header.
+ */
+final class HttpInferEncoder {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private HttpInferEncoder() {}
+
+  static HttpResponse encode(InferenceResult result) {
+    ByteArrayOutputStream json = new ByteArrayOutputStream(256);
+    List<ByteBuffer> blocks = new ArrayList<>();
+    try (JsonGenerator out = JSON.createGenerator(json)) {
+      out.writeStartObject();
+      out.writeStringField("model_name", result.modelName());
+      out.writeStringField("model_version", result.modelVersion());
+      if (!result.id().isEmpty()) {
+        out.writeStringField("id", result.id());
+      }
+      out.writeArrayFieldStart("outputs");
+      for (int i = 0; i < result.outputs().size(); i++) {
+        Tensor tensor = result.outputs().get(i);
+        RequestedOutput requested = result.requested().get(i);
+        out.writeStartObject();
+        out.writeStringField("name", tensor.name());
+        out.writeStringField("datatype", tensor.dataType().wireName());
+        out.writeArrayFieldStart("shape");
+        for (long dim : tensor.shape()) {
+          out.writeNumber(dim);
+        }
+        out.writeEndArray();
+        boolean binary = requested.binary() || tensor.dataType() == DataType.FP16 || tensor.dataType() == DataType.BF16;
+        if (binary) {
+          out.writeObjectFieldStart("parameters");
+          out.writeNumberField("binary_data_size", tensor.byteSize());
+          out.writeEndObject();
+          blocks.add(tensor.data());
+        } else {
+          out.writeArrayFieldStart("data");
+          writeData(out, tensor);
+          out.writeEndArray();
+        }
+        out.writeEndObject();
+      }
+      out.writeEndArray();
+      out.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (blocks.isEmpty()) {
+      return HttpResponse.of(HttpStatus.OK, MediaType.JSON, HttpData.wrap(json.toByteArray()));
+    }
+    int headerLength = json.size();
+    int total = headerLength;
+    for (ByteBuffer block : blocks) {
+      total += block.remaining();
+    }
+    byte[] body = new byte[total];
+    System.arraycopy(json.toByteArray(), 0, body, 0, headerLength);
+    int offset = headerLength;
+    for (ByteBuffer block : blocks) {
+      int length = block.remaining();
+      block.get(body, offset, length);
+      offset += length;
+    }
+    ResponseHeaders headers = ResponseHeaders.builder(HttpStatus.OK)
+        .contentType(MediaType.OCTET_STREAM)
+        .set(HttpInferDecoder.HEADER_LENGTH, Integer.toString(headerLength))
+        .build();
+    return HttpResponse.of(headers, HttpData.wrap(body));
+  }
+
+  private static void writeData(JsonGenerator out, Tensor tensor) throws IOException {
+    ByteBuffer data = tensor.data();
+    DataType type = tensor.dataType();
+    if (type == DataType.BYTES) {
+      for (byte[] element : tensor.bytesElements()) {
+        out.writeString(new String(element, StandardCharsets.UTF_8));
+      }
+      return;
+    }
+    long count = tensor.elementCount();
+    for (int i = 0; i < count; i++) {
+      int at = i * type.byteSize();
+      switch (type) {
+        case BOOL:
+          out.writeBoolean(data.get(at) != 0);
+          break;
+        case UINT8:
+          out.writeNumber(Byte.toUnsignedInt(data.get(at)));
+          break;
+        case INT8:
+          out.writeNumber(data.get(at));
+          break;
+        case UINT16:
+          out.writeNumber(Short.toUnsignedInt(data.getShort(at)));
+          break;
+        case INT16:
+          out.writeNumber(data.getShort(at));
+          break;
+        case UINT32:
+          out.writeNumber(Integer.toUnsignedLong(data.getInt(at)));
+          break;
+        case INT32:
+          out.writeNumber(data.getInt(at));
+          break;
+        case UINT64:
+          out.writeNumber(new BigInteger(Long.toUnsignedString(data.getLong(at))));
+          break;
+        case INT64:
+          out.writeNumber(data.getLong(at));
+          break;
+        case FP32:
+          out.writeNumber(data.getFloat(at));
+          break;
+        case FP64:
+          out.writeNumber(data.getDouble(at));
+          break;
+        default:
+          throw new IllegalStateException(type.wireName() + " is always sent as binary data");
+      }
+    }
+  }
+}

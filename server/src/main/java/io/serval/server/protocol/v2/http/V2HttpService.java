@@ -1,0 +1,158 @@
+package io.serval.server.protocol.v2.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Message;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.serval.engine.InvalidInputException;
+import io.serval.engine.ServalException;
+import io.serval.engine.UnsupportedFeatureException;
+import io.serval.server.ServerStatus;
+import io.serval.server.inference.InferenceRequest;
+import io.serval.server.inference.InferenceService;
+import io.serval.server.protocol.v2.ProtoJson;
+import io.serval.server.protocol.v2.V2Messages;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The KServe v2 HTTP endpoints. Every request body is read and decoded on Armeria's blocking executor and
+ * inference runs on the model's instance threads, so no event loop does either.
+ *
+ * <pre>{@code
+ * V2HttpService.of(inferenceService, messages, status, maxRequestBytes).bindTo(serverBuilder);
+ * }</pre>
+ */
+public final class V2HttpService {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String MODEL = "/v2/models/{model}";
+  private static final String VERSION = "/v2/models/{model}/versions/{version}";
+
+  private final InferenceService inference;
+  private final V2Messages messages;
+  private final ServerStatus status;
+  private final HttpInferDecoder decoder;
+  private final int maxRequestBytes;
+
+  private V2HttpService(InferenceService inference, V2Messages messages, ServerStatus status, int maxRequestBytes) {
+    this.inference = inference;
+    this.messages = messages;
+    this.status = status;
+    this.decoder = new HttpInferDecoder(inference.repository());
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  public static V2HttpService of(
+      InferenceService inference, V2Messages messages, ServerStatus status, int maxRequestBytes) {
+    return new V2HttpService(inference, messages, status, maxRequestBytes);
+  }
+
+  /** Binds every v2 route to {@code sb}. */
+  public void bindTo(ServerBuilder sb) {
+    sb.route().get("/v2/health/live").build((ctx, req) -> health(status.live()));
+    sb.route().get("/v2/health/ready").build((ctx, req) -> health(status.ready()));
+    sb.route().get("/v2").build((ctx, req) -> json(messages.serverMetadata()));
+    for (String base : new String[] {MODEL, VERSION}) {
+      sb.route().get(base).build(answer(ctx -> json(messages.modelMetadata(model(ctx), version(ctx)))));
+      sb.route().get(base + "/ready").build(answer(this::modelReady));
+      sb.route().get(base + "/config").build(answer(ctx -> json(messages.modelConfig(model(ctx), version(ctx)))));
+      sb.route().get(base + "/stats").build(answer(ctx -> json(messages.statistics(model(ctx), version(ctx)))));
+      sb.route().post(base + "/infer").build(this::infer);
+    }
+    sb.route().get("/v2/models/stats").build(answer(ctx -> json(messages.statistics("", ""))));
+    sb.route().post("/v2/repository/index").build(this::repositoryIndex);
+    HttpService unsupported = answer(ctx -> {
+      throw new UnsupportedFeatureException("loading and unloading models through the API is not supported yet;"
+          + " change the repository folder and restart the server");
+    });
+    sb.route().post("/v2/repository/models/{model}/load").build(unsupported);
+    sb.route().post("/v2/repository/models/{model}/unload").build(unsupported);
+  }
+
+  private static String model(ServiceRequestContext ctx) {
+    return ctx.pathParam("model");
+  }
+
+  private static String version(ServiceRequestContext ctx) {
+    String version = ctx.pathParam("version");
+    return version == null ? "" : version;
+  }
+
+  private static HttpResponse health(boolean healthy) {
+    return HttpResponse.of(healthy ? HttpStatus.OK : HttpStatus.BAD_REQUEST);
+  }
+
+  private HttpResponse modelReady(ServiceRequestContext ctx) {
+    if (messages.modelReady(model(ctx), version(ctx))) {
+      return HttpResponse.of(HttpStatus.OK);
+    }
+    String version = version(ctx);
+    return HttpErrors.response(HttpStatus.BAD_REQUEST,
+        "model '" + model(ctx) + "'" + (version.isEmpty() ? "" : " version " + version) + " is not ready",
+        ctx.id().text());
+  }
+
+  private HttpResponse infer(ServiceRequestContext ctx, HttpRequest req) {
+    CompletableFuture<HttpResponse> response = req.aggregate()
+        .thenApplyAsync(aggregated -> decode(ctx, aggregated), ctx.blockingTaskExecutor())
+        .thenCompose(inference::infer)
+        .thenApply(HttpInferEncoder::encode)
+        .exceptionally(error -> HttpErrors.failure(ctx, error));
+    return HttpResponse.of(response);
+  }
+
+  private InferenceRequest decode(ServiceRequestContext ctx, AggregatedHttpRequest req) {
+    byte[] body = RequestBodies.decode(
+        req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
+    return decoder.decode(model(ctx), version(ctx), body, req.headers().get(HttpInferDecoder.HEADER_LENGTH));
+  }
+
+  private HttpResponse repositoryIndex(ServiceRequestContext ctx, HttpRequest req) {
+    return HttpResponse.of(req.aggregate().handle((aggregated, failure) -> {
+      if (failure != null) {
+        return HttpErrors.failure(ctx, failure);
+      }
+      try {
+        boolean ready = false;
+        String text = aggregated.contentUtf8();
+        if (!text.isBlank()) {
+          JsonNode body = MAPPER.readTree(text);
+          if (body == null || !body.isObject()) {
+            throw new InvalidInputException("the repository index request is not a JSON object");
+          }
+          ready = body.path("ready").asBoolean(false);
+        }
+        return HttpResponse.of(
+            HttpStatus.OK, MediaType.JSON_UTF_8, ProtoJson.toJsonArray(messages.repositoryIndex(ready).getModelsList()));
+      } catch (IOException e) {
+        return HttpErrors.response(ctx, new InvalidInputException("malformed JSON in the request: " + e.getMessage()));
+      } catch (ServalException e) {
+        return HttpErrors.response(ctx, e);
+      }
+    }));
+  }
+
+  private static HttpResponse json(Message message) {
+    return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, ProtoJson.toJson(message));
+  }
+
+  /** A route whose answer may throw a {@link ServalException}, which becomes the v2 error response. */
+  private static HttpService answer(Function<ServiceRequestContext, HttpResponse> handler) {
+    return (ctx, req) -> {
+      try {
+        return handler.apply(ctx);
+      } catch (ServalException e) {
+        return HttpErrors.response(ctx, e);
+      }
+    };
+  }
+}

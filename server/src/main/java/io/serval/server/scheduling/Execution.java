@@ -1,0 +1,26 @@
+package io.serval.server.scheduling;
+
+import io.serval.engine.Tensor;
+import io.serval.server.metrics.RequestTimings;
+import java.util.List;
+
+/** The outputs of one engine run for one request, with the time it waited and ran. */
+public final class Execution {
+  private final List<Tensor> outputs;
+  private final RequestTimings timings;
+
+  Execution(List<Tensor> outputs, RequestTimings timings) {
+    this.outputs = List.copyOf(outputs);
+    this.timings = timings;
+  }
+
+  /** The outputs, in the order they were asked for. */
+  public List<Tensor> outputs() {
+    return outputs;
+  }
+
+  /** Queue and compute times; the output phase is measured later, by the caller. */
+  public RequestTimings timings() {
+    return timings;
+  }
+}
