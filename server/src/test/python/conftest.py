@@ -11,6 +11,14 @@ starts the server passes everything through environment variables:
     PERF_ANALYZER             path of the perf_analyzer wrapper (setup_env.sh)
 
 A missing variable makes every test fail (not skip).
+
+How to run (what the Java test does):
+
+    server/src/test/python/setup_env.sh "$VENV"        # once; idempotent
+    SERVAL_HTTP_URL=localhost:8000 SERVAL_GRPC_URL=localhost:8001 \
+    SERVAL_MODELS_DIR=$PWD/models SERVAL_MAX_REQUEST_BYTES=4194304 \
+    PERF_ANALYZER=$VENV/bin/perf_analyzer \
+        "$VENV/bin/python" -m pytest server/src/test/python -q
 """
 
 import http.client

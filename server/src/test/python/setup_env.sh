@@ -28,10 +28,6 @@ REQUIREMENTS="$SCRIPT_DIR/requirements.txt"
 PA_WHEEL_VERSION="2.40.0"
 PA_MEMBER="tritonclient-${PA_WHEEL_VERSION}.data/data/bin/perf_analyzer"
 
-mkdir -p "$1"
-VENV_DIR="$(cd "$1" && pwd)"
-MARKER="$VENV_DIR/.serval-ready"
-
 log() { echo "setup_env: $*" >&2; }
 die() { echo "setup_env: ERROR: $*" >&2; exit 1; }
 
@@ -56,6 +52,10 @@ have_libb64() {
 if ! have_libb64; then
     die "libb64.so.0d not found (ldconfig -p | grep libb64 is empty). perf_analyzer needs it: run 'apt-get install libb64-0d' (as root) and re-run this script."
 fi
+
+mkdir -p "$1"
+VENV_DIR="$(cd "$1" && pwd)"
+MARKER="$VENV_DIR/.serval-ready"
 
 # --- fast path ---------------------------------------------------------------
 if [[ -f "$MARKER" && ! "$REQUIREMENTS" -nt "$MARKER" && ! "$SCRIPT_PATH" -nt "$MARKER" ]]; then

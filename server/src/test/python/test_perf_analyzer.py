@@ -4,7 +4,8 @@ perf_analyzer reads the model metadata and config, sends inferences at
 concurrency 1..4, and reads the server-side statistics before and after each
 measurement window; it fails if any of that is not Triton-compatible.
 
-Output format of perf_analyzer 2.40 (checked against the binary's strings):
+Output format of perf_analyzer 2.40 (checked against the binary's strings and a
+real run against a Triton-compatible server):
 
     Request concurrency: 1
       Client:

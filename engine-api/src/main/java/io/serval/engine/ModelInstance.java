@@ -12,11 +12,11 @@ public interface ModelInstance extends AutoCloseable {
 
   /**
    * Runs the model. The inputs have been checked with {@link InputValidator} against the served signature;
-   * the result holds the outputs named in {@code outputNames}, in that order.
+   * the result holds the outputs named in {@code outputNames}, in that order, and the time each phase took.
    *
    * @throws EngineException when the engine fails
    */
-  List<Tensor> run(List<Tensor> inputs, List<String> outputNames);
+  RunResult run(List<Tensor> inputs, List<String> outputNames);
 
   /** Releases the engine session and its native memory. */
   @Override

@@ -115,7 +115,11 @@ public final class ServalServer implements AutoCloseable {
     sb.service("/metrics", (ctx, req) -> HttpResponse.of(
         HttpStatus.OK, MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), registry.scrape()));
     sb.serviceUnder("/docs", DocService.builder().build());
-    sb.decorator(EncodingService.newDecorator());
+    sb.decorator(EncodingService.builder()
+        .encodableContentTypes(type -> type.is(MediaType.ANY_TEXT_TYPE) || type.subtype().endsWith("json")
+            || type.is(MediaType.OCTET_STREAM))
+        .minBytesToForceChunkedEncoding(1)
+        .newDecorator());
     sb.decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("serval.http")));
     sb.decorator(LoggingService.builder()
         .requestLogLevel(LogLevel.DEBUG)

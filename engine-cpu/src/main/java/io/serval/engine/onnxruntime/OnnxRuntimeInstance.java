@@ -11,6 +11,7 @@ import io.serval.engine.DataType;
 import io.serval.engine.EngineException;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelSignature;
+import io.serval.engine.RunResult;
 import io.serval.engine.Tensor;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
@@ -42,20 +43,23 @@ final class OnnxRuntimeInstance implements ModelInstance {
   }
 
   @Override
-  public List<Tensor> run(List<Tensor> inputs, List<String> outputNames) {
+  public RunResult run(List<Tensor> inputs, List<String> outputNames) {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
+      long started = System.nanoTime();
       for (Tensor input : inputs) {
         feeds.put(input.name(), toOnnx(input));
       }
+      long fed = System.nanoTime();
       try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames))) {
+        long ran = System.nanoTime();
         List<Tensor> outputs = new ArrayList<>(outputNames.size());
         for (String name : outputNames) {
           OnnxValue value =
               result.get(name).orElseThrow(() -> new EngineException(description + ": no output '" + name + "'"));
           outputs.add(fromOnnx(name, (OnnxTensor) value));
         }
-        return outputs;
+        return RunResult.of(outputs, fed - started, ran - fed, System.nanoTime() - ran);
       }
     } catch (OrtException e) {
       throw new EngineException(description + ": onnxruntime failed: " + e.getMessage(), e);

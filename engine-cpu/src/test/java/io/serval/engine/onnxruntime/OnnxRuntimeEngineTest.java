@@ -11,6 +11,7 @@ import io.serval.engine.InstanceSpec;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelLoadException;
 import io.serval.engine.ModelSignature;
+import io.serval.engine.RunResult;
 import io.serval.engine.Tensor;
 import io.serval.engine.TensorSpec;
 import java.io.IOException;
@@ -64,7 +65,8 @@ class OnnxRuntimeEngineTest {
     FloatBuffer expected = readGolden("output_softmax.bin").asFloatBuffer();
 
     try (ModelInstance instance = engine.open(spec(MODEL_FILE))) {
-      List<Tensor> outputs = instance.run(List.of(input), List.of(OUTPUT));
+      RunResult result = instance.run(List.of(input), List.of(OUTPUT));
+      List<Tensor> outputs = result.outputs();
 
       assertThat(outputs).hasSize(1);
       Tensor output = outputs.get(0);
@@ -76,6 +78,8 @@ class OnnxRuntimeEngineTest {
       }
       assertThat(actual.get(0)).as("upright line is class 0").isGreaterThan(actual.get(1));
       assertThat(actual.get(3)).as("rotated line is class 180").isGreaterThan(actual.get(2));
+      assertThat(result.inputNanos()).isPositive();
+      assertThat(result.inferNanos()).isGreaterThan(result.inputNanos());
     }
   }
 

@@ -103,7 +103,7 @@ public final class InferenceService {
       tensors.add(tensor);
     }
     long finished = System.nanoTime();
-    RequestTimings timings = execution.timings().withComputeOutput(finished - outputStarted);
+    RequestTimings timings = execution.timings().plusComputeOutput(finished - outputStarted);
     version.metrics().success(batch, timings, finished - started);
     return new InferenceResult(
         version.modelName(), version.versionString(), request.id(), tensors, outputs);

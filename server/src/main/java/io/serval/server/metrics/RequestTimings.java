@@ -1,8 +1,8 @@
 package io.serval.server.metrics;
 
 /**
- * The phases of one successful request, in nanoseconds: waiting for an instance, preparing the engine call,
- * the engine run, and turning outputs into the response (classification included).
+ * The phases of one successful request, in nanoseconds: waiting for an instance, preparing the engine's inputs,
+ * the engine run, and reading the outputs back and turning them into the response (classification included).
  */
 public final class RequestTimings {
   private final long queueNanos;
@@ -33,8 +33,8 @@ public final class RequestTimings {
     return computeOutputNanos;
   }
 
-  /** The same timings with the output phase set. */
-  public RequestTimings withComputeOutput(long nanos) {
-    return new RequestTimings(queueNanos, computeInputNanos, computeInferNanos, nanos);
+  /** The same timings with {@code nanos} more spent on the output phase. */
+  public RequestTimings plusComputeOutput(long nanos) {
+    return new RequestTimings(queueNanos, computeInputNanos, computeInferNanos, computeOutputNanos + nanos);
   }
 }

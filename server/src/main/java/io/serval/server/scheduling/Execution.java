@@ -19,7 +19,7 @@ public final class Execution {
     return outputs;
   }
 
-  /** Queue and compute times; the output phase is measured later, by the caller. */
+  /** Queue and compute times; the caller adds its own output work to the output phase. */
   public RequestTimings timings() {
     return timings;
   }

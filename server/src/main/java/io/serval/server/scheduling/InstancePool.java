@@ -1,9 +1,10 @@
 package io.serval.server.scheduling;
 
+import io.serval.engine.EngineException;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelUnavailableException;
+import io.serval.engine.RunResult;
 import io.serval.engine.ServalException;
-import io.serval.engine.EngineException;
 import io.serval.engine.Tensor;
 import io.serval.server.metrics.RequestTimings;
 import java.util.ArrayList;
@@ -82,10 +83,9 @@ public final class InstancePool implements AutoCloseable {
       }
       long started = System.nanoTime();
       try {
-        List<Tensor> outputs = instance.run(job.inputs, job.outputNames);
-        long finished = System.nanoTime();
-        job.future.complete(
-            new Execution(outputs, new RequestTimings(started - job.enqueuedNanos, 0, finished - started, 0)));
+        RunResult run = instance.run(job.inputs, job.outputNames);
+        job.future.complete(new Execution(run.outputs(), new RequestTimings(
+            started - job.enqueuedNanos, run.inputNanos(), run.inferNanos(), run.outputNanos())));
       } catch (ServalException e) {
         job.future.completeExceptionally(e);
       } catch (RuntimeException | Error e) {

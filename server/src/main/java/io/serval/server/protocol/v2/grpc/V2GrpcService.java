@@ -93,6 +93,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
     try {
+      inference.repository().resolve(request.getModelName(), request.getModelVersion());
       inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
         if (error != null) {
           response.onError(toStatus(InferenceService.unwrap(error)));

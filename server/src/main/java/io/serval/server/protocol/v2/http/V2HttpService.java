@@ -111,6 +111,8 @@ public final class V2HttpService {
   }
 
   private InferenceRequest decode(ServiceRequestContext ctx, AggregatedHttpRequest req) {
+    // An unknown model or version is the first thing to report, before anything about the body.
+    inference.repository().resolve(model(ctx), version(ctx));
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
     return decoder.decode(model(ctx), version(ctx), body, req.headers().get(HttpInferDecoder.HEADER_LENGTH));

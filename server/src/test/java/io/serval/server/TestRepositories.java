@@ -1,0 +1,86 @@
+package io.serval.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+
+/** Model repositories for tests, made from the built-in model in {@code models/} of the project. */
+final class TestRepositories {
+  static final Path MODELS = Path.of("..", "models").toAbsolutePath().normalize();
+  static final Path BUILT_IN = MODELS.resolve("ocr_orientation");
+  static final Path MODEL_FILE = BUILT_IN.resolve("1").resolve("model.onnx");
+  static final String MODEL = "ocr_orientation";
+  static final String INPUT = "x";
+  static final String OUTPUT = "softmax_0.tmp_0";
+
+  private TestRepositories() {}
+
+  /** Copies the built-in model folder to {@code repo/name}. */
+  static Path copyBuiltIn(Path repo, String name) {
+    Path target = repo.resolve(name);
+    try (Stream<Path> files = Files.walk(BUILT_IN)) {
+      for (Path source : (Iterable<Path>) files::iterator) {
+        Path destination = target.resolve(BUILT_IN.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(destination);
+        } else {
+          Files.copy(source, destination, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return target;
+  }
+
+  /** A model folder with the built-in ONNX file in each of {@code versions} and the given config (or none). */
+  static Path onnxModel(Path repo, String name, String configYaml, long... versions) {
+    try {
+      Path dir = Files.createDirectories(repo.resolve(name));
+      if (configYaml != null) {
+        Files.writeString(dir.resolve("config.yaml"), configYaml);
+      }
+      Files.copy(BUILT_IN.resolve("labels.txt"), dir.resolve("labels.txt"), StandardCopyOption.REPLACE_EXISTING);
+      for (long version : versions) {
+        Path versionDir = Files.createDirectories(dir.resolve(Long.toString(version)));
+        Files.copy(MODEL_FILE, versionDir.resolve("model.onnx"), StandardCopyOption.REPLACE_EXISTING);
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The golden input, float32 [2,3,48,192]: an upright and a rotated text line. */
+  static float[] goldenInput() {
+    return floats(BUILT_IN.resolve("golden").resolve("input_x.bin"));
+  }
+
+  /** The golden output of ONNX Runtime, float32 [2,2]. */
+  static float[] goldenOutput() {
+    return floats(BUILT_IN.resolve("golden").resolve("output_softmax.bin"));
+  }
+
+  /** The float32 little-endian bytes of {@code values}. */
+  static byte[] littleEndian(float[] values) {
+    ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buffer.asFloatBuffer().put(values);
+    return buffer.array();
+  }
+
+  private static float[] floats(Path file) {
+    try {
+      ByteBuffer buffer = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+      float[] values = new float[buffer.remaining() / 4];
+      buffer.asFloatBuffer().get(values);
+      return values;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
