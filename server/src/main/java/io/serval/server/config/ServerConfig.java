@@ -43,7 +43,7 @@ public final class ServerConfig {
           "shutdown_timeout_seconds",
           "engines");
   private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements");
-  private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
   private static final String ENV_PREFIX = "SERVAL_";
 
   private final int httpPort;
