@@ -1,6 +1,8 @@
 package io.serval.server.protocol.v2.grpc;
 
+import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
+import io.netty.channel.EventLoop;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.serval.engine.ServalException;
@@ -113,15 +115,15 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
    */
   @Override
   public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> response) {
+    EventLoop eventLoop = ServiceRequestContext.current().eventLoop();
     return new StreamObserver<>() {
+      // Touched only on the event loop, where Armeria delivers requests and where answers are written.
       private int pending;
       private boolean halfClosed;
 
       @Override
       public void onNext(ModelInferRequest request) {
-        synchronized (response) {
-          pending++;
-        }
+        pending++;
         try {
           inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
             ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
@@ -138,12 +140,14 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       }
 
       private void send(ModelStreamInferResponse message) {
-        synchronized (response) {
+        // Armeria sends headers on the event loop when the first message comes from another thread; writing
+        // every answer from the event loop keeps headers first and answers in completion order.
+        eventLoop.execute(() -> {
           response.onNext(message);
           if (--pending == 0 && halfClosed) {
             response.onCompleted();
           }
-        }
+        });
       }
 
       @Override
@@ -153,11 +157,9 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
       @Override
       public void onCompleted() {
-        synchronized (response) {
-          halfClosed = true;
-          if (pending == 0) {
-            response.onCompleted();
-          }
+        halfClosed = true;
+        if (pending == 0) {
+          response.onCompleted();
         }
       }
     };
