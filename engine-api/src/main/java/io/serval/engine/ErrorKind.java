@@ -19,6 +19,8 @@ public enum ErrorKind {
   OVERLOADED,
   /** The request's deadline passed before it ran (HTTP 504, gRPC DEADLINE_EXCEEDED). */
   DEADLINE_EXCEEDED,
+  /** The caller cancelled the request before it ran (HTTP 499, gRPC CANCELLED). */
+  CANCELLED,
   /** A failure inside Serval or an engine (HTTP 500, gRPC INTERNAL). */
   INTERNAL
 }

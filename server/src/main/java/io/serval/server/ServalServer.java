@@ -27,6 +27,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.serval.engine.ServalException;
+import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.ConfigException;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
@@ -93,7 +95,8 @@ public final class ServalServer implements AutoCloseable {
       throw e;
     }
     ServerStatus status = new ServerStatus(repository);
-    InferenceService inference = new InferenceService(repository, config.maxRequestElements());
+    InferenceService inference = new InferenceService(
+        repository, ResponseCache.ofMaxBytes(config.responseCacheBytes()), config.maxRequestElements());
     V2Messages messages = new V2Messages(repository, version());
 
     ServerBuilder sb = Server.builder()
@@ -102,6 +105,8 @@ public final class ServalServer implements AutoCloseable {
         .http(config.metricsPort())
         .meterRegistry(registry)
         .maxRequestLength(config.maxRequestBytes())
+        // No server-side cut-off: a request lives until it is answered or its own deadline passes.
+        .requestTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofSeconds(config.shutdownTimeoutSeconds()))
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, config.maxRequestBytes()).bindTo(sb);
@@ -175,6 +180,9 @@ public final class ServalServer implements AutoCloseable {
   private static final class JsonErrors implements ServerErrorHandler {
     @Override
     public @Nullable HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
+      if (cause instanceof ServalException) {
+        return HttpErrors.response(ctx, (ServalException) cause);
+      }
       if (cause instanceof ContentTooLargeException) {
         return HttpErrors.response(ctx, HttpErrors.tooLarge(ctx));
       }

@@ -28,8 +28,9 @@ import org.jspecify.annotations.Nullable;
  * output of the model has an open first dimension, else 0), {@code version_policy} ({@code latest: N}, {@code
  * all: true} or {@code specific: [..]}), {@code instances}, {@code default_model_filename}, {@code inputs} and
  * {@code outputs} ({@code name}, {@code datatype}, {@code dims} without the batch dimension, and for outputs
- * {@code labels}: a file with one class label per line), {@code parameters} (engine-specific strings). Inputs
- * and outputs left out are taken from the model file.
+ * {@code labels}: a file with one class label per line), {@code parameters} (engine-specific strings), {@code
+ * dynamic_batching} ({@link BatchingConfig}) and {@code response_cache} ({@code enable: true}). Inputs and outputs
+ * left out are taken from the model file.
  */
 public final class ModelConfig {
   /** The max_batch_size chosen when the configuration leaves it out and the model can batch, as Triton does. */
@@ -48,7 +49,9 @@ public final class ModelConfig {
           "default_model_filename",
           "inputs",
           "outputs",
-          "parameters");
+          "parameters",
+          "dynamic_batching",
+          "response_cache");
   private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "dims");
   private static final Set<String> OUTPUT_FIELDS = Set.of("name", "datatype", "dims", "labels");
 
@@ -64,6 +67,8 @@ public final class ModelConfig {
   private final @Nullable List<TensorConfig> inputs;
   private final @Nullable List<TensorConfig> outputs;
   private final Map<String, String> parameters;
+  private final BatchingConfig batching;
+  private final boolean responseCache;
 
   private ModelConfig(
       String name,
@@ -77,7 +82,9 @@ public final class ModelConfig {
       @Nullable String defaultModelFilename,
       @Nullable List<TensorConfig> inputs,
       @Nullable List<TensorConfig> outputs,
-      Map<String, String> parameters) {
+      Map<String, String> parameters,
+      BatchingConfig batching,
+      boolean responseCache) {
     this.name = name;
     this.directory = directory;
     this.source = source;
@@ -90,6 +97,8 @@ public final class ModelConfig {
     this.inputs = inputs;
     this.outputs = outputs;
     this.parameters = Map.copyOf(parameters);
+    this.batching = batching;
+    this.responseCache = responseCache;
   }
 
   /**
@@ -135,6 +144,16 @@ public final class ModelConfig {
     List<TensorConfig> inputs = root.has("inputs") ? readTensors(root, "inputs", directory) : null;
     List<TensorConfig> outputs = root.has("outputs") ? readTensors(root, "outputs", directory) : null;
     Map<String, String> parameters = root.stringMap("parameters");
+    BatchingConfig batching = BatchingConfig.read(root, maxBatchSize);
+    if (batching.enabled() && maxBatchSize == 0) {
+      root.error("dynamic_batching", "is set but max_batch_size is 0 (expected: max_batch_size >= 1 to batch)");
+    }
+    boolean responseCache = false;
+    if (root.has("response_cache")) {
+      ConfigReader cache = root.child("response_cache");
+      cache.rejectUnknownFields(Set.of("enable"));
+      responseCache = cache.bool("enable", false);
+    }
     root.throwIfErrors();
     return new ModelConfig(
         name,
@@ -148,7 +167,9 @@ public final class ModelConfig {
         defaultFile,
         inputs,
         outputs,
-        parameters);
+        parameters,
+        batching,
+        responseCache);
   }
 
   private static long line(JsonProcessingException e) {
@@ -242,6 +263,16 @@ public final class ModelConfig {
               && model.outputs().stream().allMatch(ModelConfig::hasOpenFirstDim);
       batch = batchable ? AUTO_MAX_BATCH_SIZE : 0;
     }
+    if (batching.enabled() && batch == 0) {
+      errors.add(source + ": dynamic_batching: is set but " + modelFile + " cannot batch (max_batch_size 0)"
+          + " (expected: every input and output with an open first dimension)");
+    }
+    for (int size : batching.preferredBatchSizes()) {
+      if (size > batch) {
+        errors.add(source + ": dynamic_batching.preferred_batch_sizes: " + size + " is larger than max_batch_size "
+            + batch + " (expected: 1 to " + batch + ")");
+      }
+    }
     List<TensorConfig> servedInputs =
         complete("inputs", inputs, model.inputs(), batch, modelFile, true, errors);
     List<TensorConfig> servedOutputs =
@@ -261,7 +292,9 @@ public final class ModelConfig {
         defaultModelFilename,
         servedInputs,
         servedOutputs,
-        parameters);
+        parameters,
+        batching,
+        responseCache);
   }
 
   private static boolean hasOpenFirstDim(TensorSpec spec) {
@@ -407,6 +440,16 @@ public final class ModelConfig {
   /** The configured output of that name, if any. */
   public @Nullable TensorConfig output(String outputName) {
     return outputs().stream().filter(o -> o.name().equals(outputName)).findFirst().orElse(null);
+  }
+
+  /** How requests are queued and batched. */
+  public BatchingConfig batching() {
+    return batching;
+  }
+
+  /** Whether identical requests are answered from the server's response cache. */
+  public boolean responseCache() {
+    return responseCache;
   }
 
   /** Engine-specific parameters. */

@@ -41,6 +41,7 @@ public final class ServerConfig {
           "limits",
           "log_level",
           "shutdown_timeout_seconds",
+          "response_cache_bytes",
           "engines");
   private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements");
   private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -55,6 +56,7 @@ public final class ServerConfig {
   private final long maxRequestElements;
   private final String logLevel;
   private final int shutdownTimeoutSeconds;
+  private final long responseCacheBytes;
   private final Map<String, Map<String, String>> engines;
 
   private ServerConfig(
@@ -67,6 +69,7 @@ public final class ServerConfig {
       long maxRequestElements,
       String logLevel,
       int shutdownTimeoutSeconds,
+      long responseCacheBytes,
       Map<String, Map<String, String>> engines) {
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
@@ -77,6 +80,7 @@ public final class ServerConfig {
     this.maxRequestElements = maxRequestElements;
     this.logLevel = logLevel;
     this.shutdownTimeoutSeconds = shutdownTimeoutSeconds;
+    this.responseCacheBytes = responseCacheBytes;
     this.engines = engines;
   }
 
@@ -168,6 +172,7 @@ public final class ServerConfig {
       root.error("log_level", "'" + level + "' (expected one of: " + String.join(", ", LOG_LEVELS) + ")");
     }
     int shutdown = (int) root.integer("shutdown_timeout_seconds", 30, 0, 3600);
+    long cacheBytes = root.integer("response_cache_bytes", 256L << 20, 0, Long.MAX_VALUE);
     Map<String, Map<String, String>> engines = new LinkedHashMap<>();
     ConfigReader enginesNode = root.child("engines");
     if (root.has("engines") && !enginesNode.isObject()) {
@@ -186,6 +191,7 @@ public final class ServerConfig {
         maxElements,
         level == null ? "INFO" : level.toUpperCase(Locale.ROOT),
         shutdown,
+        cacheBytes,
         engines);
   }
 
@@ -295,6 +301,11 @@ public final class ServerConfig {
   /** How long a stopping server lets in-flight requests finish. */
   public int shutdownTimeoutSeconds() {
     return shutdownTimeoutSeconds;
+  }
+
+  /** The byte bound of the response cache that models with {@code response_cache: {enable: true}} share. */
+  public long responseCacheBytes() {
+    return responseCacheBytes;
   }
 
   /** Settings per engine name. */

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A decoded prediction request. {@code outputs} is {@code null} when the caller asked for no particular outputs,
- * meaning all of them, each binary when {@code binaryOutputsByDefault}.
+ * meaning all of them, each binary when {@code binaryOutputsByDefault}. The {@code priority} and {@code timeout}
+ * (microseconds) parameters of Triton's schedule-policy extension are read from {@code parameters}.
  */
 public final class InferenceRequest {
   private final String modelName;
@@ -17,6 +18,7 @@ public final class InferenceRequest {
   private final List<Tensor> inputs;
   private final @Nullable List<RequestedOutput> outputs;
   private final boolean binaryOutputsByDefault;
+  private final long deadlineNanos;
 
   public InferenceRequest(
       String modelName,
@@ -25,7 +27,8 @@ public final class InferenceRequest {
       Map<String, Object> parameters,
       List<Tensor> inputs,
       @Nullable List<RequestedOutput> outputs,
-      boolean binaryOutputsByDefault) {
+      boolean binaryOutputsByDefault,
+      long deadlineNanos) {
     this.modelName = modelName;
     this.modelVersion = modelVersion;
     this.id = id;
@@ -33,6 +36,7 @@ public final class InferenceRequest {
     this.inputs = List.copyOf(inputs);
     this.outputs = outputs == null ? null : List.copyOf(outputs);
     this.binaryOutputsByDefault = binaryOutputsByDefault;
+    this.deadlineNanos = deadlineNanos;
   }
 
   public String modelName() {
@@ -64,5 +68,13 @@ public final class InferenceRequest {
 
   public boolean binaryOutputsByDefault() {
     return binaryOutputsByDefault;
+  }
+
+  /**
+   * The deadline the transport set (a gRPC deadline, the {@code Serval-Timeout-Us} header), as a {@link
+   * System#nanoTime()} value; 0 for none. A request still queued then is answered DEADLINE_EXCEEDED, not run.
+   */
+  public long deadlineNanos() {
+    return deadlineNanos;
   }
 }

@@ -3,26 +3,31 @@ package io.serval.server.inference;
 import io.serval.engine.EngineException;
 import io.serval.engine.InputValidator;
 import io.serval.engine.InvalidInputException;
+import io.serval.engine.RequestCancelledException;
 import io.serval.engine.ServalException;
 import io.serval.engine.Tensor;
 import io.serval.engine.TensorSpec;
+import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.TensorConfig;
 import io.serval.server.metrics.ModelMetrics;
 import io.serval.server.metrics.RequestTimings;
 import io.serval.server.repository.ModelRepository;
 import io.serval.server.repository.ModelVersion;
 import io.serval.server.scheduling.Execution;
+import io.serval.server.scheduling.QueueOptions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
  * Runs prediction requests: resolves the model version, validates the inputs against its served signature,
- * queues the run on the version's instance pool, applies the classification extension and records statistics
- * and metrics for every outcome.
+ * answers from the response cache when the model enables it, queues the run on the version's instance pool
+ * (where it may be batched with others), applies the classification extension and records statistics and
+ * metrics for every outcome.
  *
  * <pre>{@code
  * inferenceService.infer(request).thenAccept(result -> encode(result));
@@ -30,10 +35,12 @@ import java.util.concurrent.CompletionException;
  */
 public final class InferenceService {
   private final ModelRepository repository;
+  private final ResponseCache cache;
   private final long maxRequestElements;
 
-  public InferenceService(ModelRepository repository, long maxRequestElements) {
+  public InferenceService(ModelRepository repository, ResponseCache cache, long maxRequestElements) {
     this.repository = repository;
+    this.cache = cache;
     this.maxRequestElements = maxRequestElements;
   }
 
@@ -44,7 +51,8 @@ public final class InferenceService {
 
   /**
    * Runs a request. The future fails with a {@link ServalException} (possibly wrapped in a {@link
-   * CompletionException}; see {@link #unwrap}) that says what was wrong; it never throws.
+   * CompletionException}; see {@link #unwrap}) that says what was wrong; it never throws. Cancelling it takes
+   * the request out of the queue if it has not started.
    */
   public CompletableFuture<InferenceResult> infer(InferenceRequest request) {
     long started = System.nanoTime();
@@ -61,21 +69,47 @@ public final class InferenceService {
       int batch = InputValidator.validate(
           version.label(), version.servedSignature(), version.config().maxBatchSize(), request.inputs());
       List<RequestedOutput> outputs = requestedOutputs(version, request);
+      QueueOptions options = queueOptions(version, request);
+      ResponseCache.Key key = null;
+      if (version.config().responseCache()) {
+        long lookup = System.nanoTime();
+        key = cache.key(version.modelName(), version.versionString(), request.inputs(), outputs);
+        List<Tensor> hit = cache.get(key);
+        long now = System.nanoTime();
+        if (hit != null) {
+          metrics.cacheHit(batch, now - lookup, now - started);
+          return CompletableFuture.completedFuture(new InferenceResult(
+              version.modelName(), version.versionString(), request.id(), hit, outputs));
+        }
+        metrics.cacheMiss(now - lookup);
+      }
       List<String> names = new ArrayList<>(outputs.size());
       outputs.forEach(output -> names.add(output.name()));
-      return version.pool().submit(request.inputs(), names).handle((execution, error) -> {
+      ResponseCache.Key cacheKey = key;
+      CompletableFuture<Execution> job = version.pool().submit(request.inputs(), names, batch, options);
+      CompletableFuture<InferenceResult> result = job.handle((execution, error) -> {
         if (error != null) {
           ServalException failure = unwrap(error);
           metrics.failure(failure.kind(), System.nanoTime() - started);
           throw new CompletionException(failure);
         }
         try {
-          return finish(version, request, outputs, execution, batch, started);
+          InferenceResult finished = finish(version, request, outputs, execution, batch, started);
+          if (cacheKey != null) {
+            cache.put(cacheKey, finished.outputs());
+          }
+          return finished;
         } catch (ServalException e) {
           metrics.failure(e.kind(), System.nanoTime() - started);
           throw new CompletionException(e);
         }
       });
+      result.whenComplete((answer, error) -> {
+        if (error instanceof CancellationException) {
+          job.cancel(false);
+        }
+      });
+      return result;
     } catch (ServalException e) {
       metrics.failure(e.kind(), System.nanoTime() - started);
       return CompletableFuture.failedFuture(e);
@@ -107,6 +141,25 @@ public final class InferenceService {
     version.metrics().success(batch, timings, finished - started);
     return new InferenceResult(
         version.modelName(), version.versionString(), request.id(), tensors, outputs);
+  }
+
+  private static QueueOptions queueOptions(ModelVersion version, InferenceRequest request) {
+    int priority = (int) nonNegative(version, request, "priority", 0, Integer.MAX_VALUE);
+    long timeout = nonNegative(version, request, "timeout", -1, Long.MAX_VALUE / 1000);
+    return QueueOptions.of(priority, timeout, request.deadlineNanos());
+  }
+
+  private static long nonNegative(ModelVersion version, InferenceRequest request, String name, long absent,
+      long max) {
+    Object value = request.parameters().get(name);
+    if (value == null) {
+      return absent;
+    }
+    if (!(value instanceof Long) || (Long) value < 0 || (Long) value > max) {
+      throw new InvalidInputException(version.label() + ": parameter '" + name + "' is " + value
+          + " (expected: an integer from 0 to " + max + ")");
+    }
+    return (Long) value;
   }
 
   private void checkElementCount(InferenceRequest request) {
@@ -151,6 +204,9 @@ public final class InferenceService {
     }
     if (cause instanceof ServalException) {
       return (ServalException) cause;
+    }
+    if (cause instanceof CancellationException) {
+      return new RequestCancelledException("the request was cancelled before it ran");
     }
     return new EngineException("internal error: " + cause, cause);
   }

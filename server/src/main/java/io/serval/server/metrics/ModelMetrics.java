@@ -1,6 +1,7 @@
 package io.serval.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -26,6 +27,9 @@ public final class ModelMetrics {
   private final Timer computeInfer;
   private final Timer computeOutput;
   private final Counter successes;
+  private final DistributionSummary batchSize;
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
   private final ConcurrentHashMap<ErrorKind, Counter> failures = new ConcurrentHashMap<>();
 
   public ModelMetrics(MeterRegistry registry, String model, String version) {
@@ -37,6 +41,13 @@ public final class ModelMetrics {
     this.computeInfer = timer("serval.inference.compute.infer", "Time inside the engine");
     this.computeOutput = timer("serval.inference.compute.output", "Time turning engine outputs into the response");
     this.successes = requests("success", "none");
+    this.batchSize = DistributionSummary.builder("serval.inference.batch.size")
+        .description("Rows per engine execution, after dynamic batching")
+        .tags(tags)
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128)
+        .register(registry);
+    this.cacheHits = cacheCounter("hit");
+    this.cacheMisses = cacheCounter("miss");
     Gauge.builder("serval.inference.pending", statistics, ModelStatistics::pending)
         .description("Requests accepted and not yet answered")
         .tags(tags)
@@ -51,6 +62,8 @@ public final class ModelMetrics {
     tritonGauge("nv_inference_compute_input_duration_us", s -> micros(s.computeInput().nanos()));
     tritonGauge("nv_inference_compute_infer_duration_us", s -> micros(s.computeInfer().nanos()));
     tritonGauge("nv_inference_compute_output_duration_us", s -> micros(s.computeOutput().nanos()));
+    tritonGauge("nv_cache_num_hits_per_model", s -> s.cacheHit().count());
+    tritonGauge("nv_cache_num_misses_per_model", s -> s.cacheMiss().count());
   }
 
   private Timer timer(String name, String description) {
@@ -63,6 +76,14 @@ public final class ModelMetrics {
         .tags(tags)
         .tag("outcome", outcome)
         .tag("reason", reason)
+        .register(registry);
+  }
+
+  private Counter cacheCounter(String result) {
+    return Counter.builder("serval.response.cache.requests")
+        .description("Response cache lookups, by result")
+        .tags(tags)
+        .tag("result", result)
         .register(registry);
   }
 
@@ -93,6 +114,27 @@ public final class ModelMetrics {
     computeInput.record(timings.computeInputNanos(), TimeUnit.NANOSECONDS);
     computeInfer.record(timings.computeInferNanos(), TimeUnit.NANOSECONDS);
     computeOutput.record(timings.computeOutputNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Records one engine execution of {@code rows} batch rows (one or several requests). */
+  public void executed(int rows, long inputNanos, long inferNanos, long outputNanos) {
+    statistics.recordExecution(rows, inputNanos, inferNanos, outputNanos);
+    batchSize.record(rows);
+  }
+
+  /** A request answered from the response cache. */
+  public void cacheHit(int batchSize, long lookupNanos, long totalNanos) {
+    statistics.pendingCounter().decrementAndGet();
+    statistics.recordCacheHit(batchSize, lookupNanos, totalNanos);
+    cacheHits.increment();
+    successes.increment();
+    request.record(totalNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A response cache lookup that found nothing. */
+  public void cacheMiss(long lookupNanos) {
+    statistics.recordCacheMiss(lookupNanos);
+    cacheMisses.increment();
   }
 
   public void failure(ErrorKind kind, long totalNanos) {

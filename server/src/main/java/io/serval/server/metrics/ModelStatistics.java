@@ -1,5 +1,8 @@
 package io.serval.server.metrics;
 
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -12,6 +15,9 @@ public final class ModelStatistics {
   private final Duration computeInput = new Duration();
   private final Duration computeInfer = new Duration();
   private final Duration computeOutput = new Duration();
+  private final Duration cacheHit = new Duration();
+  private final Duration cacheMiss = new Duration();
+  private final ConcurrentHashMap<Integer, BatchStatistics> batches = new ConcurrentHashMap<>();
   private final LongAdder inferenceCount = new LongAdder();
   private final LongAdder executionCount = new LongAdder();
   private final AtomicLong lastInferenceMillis = new AtomicLong();
@@ -24,8 +30,23 @@ public final class ModelStatistics {
     computeInfer.add(timings.computeInferNanos());
     computeOutput.add(timings.computeOutputNanos());
     inferenceCount.add(batchSize);
-    executionCount.increment();
     lastInferenceMillis.set(System.currentTimeMillis());
+  }
+
+  void recordCacheHit(int batchSize, long lookupNanos, long totalNanos) {
+    cacheHit.add(lookupNanos);
+    success.add(totalNanos);
+    inferenceCount.add(batchSize);
+    lastInferenceMillis.set(System.currentTimeMillis());
+  }
+
+  void recordCacheMiss(long lookupNanos) {
+    cacheMiss.add(lookupNanos);
+  }
+
+  void recordExecution(int batchSize, long inputNanos, long inferNanos, long outputNanos) {
+    executionCount.increment();
+    batches.computeIfAbsent(batchSize, size -> new BatchStatistics()).add(inputNanos, inferNanos, outputNanos);
   }
 
   void recordFailure(long totalNanos) {
@@ -60,12 +81,25 @@ public final class ModelStatistics {
     return computeOutput;
   }
 
-  /** Inferences run, counting each row of a batch. */
+  public Duration cacheHit() {
+    return cacheHit;
+  }
+
+  public Duration cacheMiss() {
+    return cacheMiss;
+  }
+
+  /** Executions by batch size (the rows of all requests run together), smallest first. */
+  public SortedMap<Integer, BatchStatistics> batches() {
+    return new TreeMap<>(batches);
+  }
+
+  /** Inferences answered, counting each row of a batch. */
   public long inferenceCount() {
     return inferenceCount.sum();
   }
 
-  /** Engine executions. */
+  /** Engine executions; several requests batched together count once. */
   public long executionCount() {
     return executionCount.sum();
   }

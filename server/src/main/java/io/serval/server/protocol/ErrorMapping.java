@@ -6,6 +6,9 @@ import io.serval.engine.ErrorKind;
 
 /** Maps each {@link ErrorKind} to its HTTP status and gRPC status code; nothing else in Serval decides this. */
 public final class ErrorMapping {
+  /** The status a cancelled request is logged with; no client reads it (nginx's convention). */
+  private static final HttpStatus CLIENT_CLOSED_REQUEST = HttpStatus.valueOf(499);
+
   private ErrorMapping() {}
 
   public static HttpStatus httpStatus(ErrorKind kind) {
@@ -24,6 +27,8 @@ public final class ErrorMapping {
         return HttpStatus.TOO_MANY_REQUESTS;
       case DEADLINE_EXCEEDED:
         return HttpStatus.GATEWAY_TIMEOUT;
+      case CANCELLED:
+        return CLIENT_CLOSED_REQUEST;
       default:
         return HttpStatus.INTERNAL_SERVER_ERROR;
     }
@@ -44,6 +49,8 @@ public final class ErrorMapping {
         return Status.Code.RESOURCE_EXHAUSTED;
       case DEADLINE_EXCEEDED:
         return Status.Code.DEADLINE_EXCEEDED;
+      case CANCELLED:
+        return Status.Code.CANCELLED;
       default:
         return Status.Code.INTERNAL;
     }

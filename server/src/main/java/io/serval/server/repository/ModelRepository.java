@@ -140,14 +140,18 @@ public final class ModelRepository implements AutoCloseable {
       for (int i = 0; i < completed.instances(); i++) {
         opened.add(engine.open(InstanceSpec.of(name, version, modelFile, Device.cpu(), i, completed.parameters())));
       }
-      InstancePool pool = InstancePool.start(name + " v" + version, opened);
       ModelMetrics metrics = new ModelMetrics(registry, name, Long.toString(version));
+      InstancePool pool = InstancePool.start(
+          name + " v" + version, opened, completed.batching(), completed.maxBatchSize(), metrics);
       long elapsed = System.nanoTime() - started;
       loadTimer(registry, name, version, "success").record(elapsed, TimeUnit.NANOSECONDS);
-      log.info("model {} v{}: {} instance{} x {}, max_batch_size {}, loaded in {} ms; {}",
+      log.info("model {} v{}: {} instance{} x {}, max_batch_size {}{}, loaded in {} ms; {}",
           name, version, completed.instances(), completed.instances() == 1 ? "" : "s", engine.threadingSummary(),
-          completed.maxBatchSize(), TimeUnit.NANOSECONDS.toMillis(elapsed), completed.servedSignature());
-      return ModelVersion.ready(name, version, completed, pool, metrics);
+          completed.maxBatchSize(), completed.batching().enabled() ? ", dynamic batching" : "",
+          TimeUnit.NANOSECONDS.toMillis(elapsed), completed.servedSignature());
+      String threading = completed.instances() + " instance" + (completed.instances() == 1 ? "" : "s") + " x "
+          + engine.threadingSummary();
+      return ModelVersion.ready(name, version, completed, pool, metrics, threading);
     } catch (ModelLoadException | ConfigException | RuntimeException e) {
       opened.forEach(ModelInstance::close);
       loadTimer(registry, name, version, "failure").record(System.nanoTime() - started, TimeUnit.NANOSECONDS);

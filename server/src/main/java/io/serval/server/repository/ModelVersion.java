@@ -17,6 +17,7 @@ public final class ModelVersion {
   private final @Nullable InstancePool pool;
   private final @Nullable ModelMetrics metrics;
   private final String reason;
+  private final String threading;
   private volatile ModelState state;
 
   private ModelVersion(
@@ -26,7 +27,8 @@ public final class ModelVersion {
       @Nullable InstancePool pool,
       @Nullable ModelMetrics metrics,
       ModelState state,
-      String reason) {
+      String reason,
+      String threading) {
     this.modelName = modelName;
     this.version = version;
     this.config = config;
@@ -34,14 +36,16 @@ public final class ModelVersion {
     this.metrics = metrics;
     this.state = state;
     this.reason = reason;
+    this.threading = threading;
   }
 
-  static ModelVersion ready(String modelName, long version, ModelConfig config, InstancePool pool, ModelMetrics metrics) {
-    return new ModelVersion(modelName, version, config, pool, metrics, ModelState.READY, "");
+  static ModelVersion ready(String modelName, long version, ModelConfig config, InstancePool pool,
+      ModelMetrics metrics, String threading) {
+    return new ModelVersion(modelName, version, config, pool, metrics, ModelState.READY, "", threading);
   }
 
   static ModelVersion failed(String modelName, long version, String reason) {
-    return new ModelVersion(modelName, version, null, null, null, ModelState.UNAVAILABLE, reason);
+    return new ModelVersion(modelName, version, null, null, null, ModelState.UNAVAILABLE, reason, "");
   }
 
   public String modelName() {
@@ -86,6 +90,11 @@ public final class ModelVersion {
 
   public ModelMetrics metrics() {
     return require(metrics);
+  }
+
+  /** How the version's instances use the CPU budget ("2 instances x 2 intra-op threads in the pool ..."). */
+  public String threading() {
+    return threading;
   }
 
   /** A label for messages: {@code model 'cls' version 1}. */

@@ -1,19 +1,26 @@
 package io.serval.server.protocol.v2;
 
 import io.serval.engine.ModelNotFoundException;
+import io.serval.engine.ServalException;
 import io.serval.engine.TensorSpec;
+import io.serval.protocol.v2.InferBatchStatistics;
 import io.serval.protocol.v2.InferStatistics;
 import io.serval.protocol.v2.ModelConfig;
+import io.serval.protocol.v2.ModelDynamicBatching;
 import io.serval.protocol.v2.ModelInput;
 import io.serval.protocol.v2.ModelInstanceGroup;
 import io.serval.protocol.v2.ModelMetadataResponse;
 import io.serval.protocol.v2.ModelOutput;
+import io.serval.protocol.v2.ModelParameter;
+import io.serval.protocol.v2.ModelQueuePolicy;
+import io.serval.protocol.v2.ModelResponseCache;
 import io.serval.protocol.v2.ModelStatistics;
 import io.serval.protocol.v2.ModelStatisticsResponse;
 import io.serval.protocol.v2.ModelVersionPolicy;
 import io.serval.protocol.v2.RepositoryIndexResponse;
 import io.serval.protocol.v2.ServerMetadataResponse;
 import io.serval.protocol.v2.StatisticDuration;
+import io.serval.server.config.BatchingConfig;
 import io.serval.server.config.TensorConfig;
 import io.serval.server.config.VersionPolicy;
 import io.serval.server.metrics.Duration;
@@ -32,7 +39,11 @@ public final class V2Messages {
 
   /** The protocol extensions Serval implements, as listed in server metadata. */
   public static final List<String> EXTENSIONS =
-      List.of("binary_tensor_data", "classification", "model_configuration", "statistics", "parameters");
+      List.of("binary_tensor_data", "classification", "model_configuration", "statistics", "parameters",
+          "schedule_policy");
+
+  /** The model-config parameter that shows how a version's instances share the CPU budget. */
+  public static final String THREADING = "serval.threading";
 
   private final ModelRepository repository;
   private final String serverVersion;
@@ -117,7 +128,27 @@ public final class V2Messages {
       builder.addOutput(tensor);
     }
     config.parameters().forEach((key, value) -> builder.putParameters(
-        key, io.serval.protocol.v2.ModelParameter.newBuilder().setStringValue(value).build()));
+        key, ModelParameter.newBuilder().setStringValue(value).build()));
+    builder.putParameters(THREADING, ModelParameter.newBuilder().setStringValue(resolved.threading()).build());
+    BatchingConfig batching = config.batching();
+    if (batching.enabled()) {
+      ModelDynamicBatching.Builder dynamic = ModelDynamicBatching.newBuilder()
+          .setMaxQueueDelayMicroseconds(batching.maxQueueDelayMicros())
+          .setPriorityLevels(batching.priorityLevels())
+          .setDefaultPriorityLevel(batching.defaultPriorityLevel())
+          .setDefaultQueuePolicy(ModelQueuePolicy.newBuilder()
+              .setMaxQueueSize(batching.maxQueueSize())
+              .setDefaultTimeoutMicroseconds(batching.defaultTimeoutMicros())
+              .setAllowTimeoutOverride(batching.allowTimeoutOverride())
+              .setTimeoutAction(batching.timeoutAction() == BatchingConfig.TimeoutAction.DELAY
+                  ? ModelQueuePolicy.TimeoutAction.DELAY
+                  : ModelQueuePolicy.TimeoutAction.REJECT));
+      for (int size : batching.preferredBatchSizes()) {
+        dynamic.addPreferredBatchSize(size);
+      }
+      builder.setDynamicBatching(dynamic);
+    }
+    builder.setResponseCache(ModelResponseCache.newBuilder().setEnable(config.responseCache()));
     return builder.build();
   }
 
@@ -163,7 +194,13 @@ public final class V2Messages {
 
   private static ModelStatistics statistics(ModelVersion version) {
     io.serval.server.metrics.ModelStatistics stats = version.metrics().statistics();
-    return ModelStatistics.newBuilder()
+    ModelStatistics.Builder builder = ModelStatistics.newBuilder();
+    stats.batches().forEach((size, batch) -> builder.addBatchStats(InferBatchStatistics.newBuilder()
+        .setBatchSize(size)
+        .setComputeInput(duration(batch.computeInput()))
+        .setComputeInfer(duration(batch.computeInfer()))
+        .setComputeOutput(duration(batch.computeOutput()))));
+    return builder
         .setName(version.modelName())
         .setVersion(version.versionString())
         .setLastInference(stats.lastInferenceMillis())
@@ -177,8 +214,8 @@ public final class V2Messages {
                 .setComputeInput(duration(stats.computeInput()))
                 .setComputeInfer(duration(stats.computeInfer()))
                 .setComputeOutput(duration(stats.computeOutput()))
-                .setCacheHit(StatisticDuration.getDefaultInstance())
-                .setCacheMiss(StatisticDuration.getDefaultInstance()))
+                .setCacheHit(duration(stats.cacheHit()))
+                .setCacheMiss(duration(stats.cacheMiss())))
         .build();
   }
 
@@ -217,7 +254,7 @@ public final class V2Messages {
   public boolean modelReady(String model, String version) {
     try {
       return repository.resolve(model, version).isReady();
-    } catch (RuntimeException e) {
+    } catch (ServalException e) {
       return false;
     }
   }

@@ -18,12 +18,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /** Converts gRPC infer messages to and from Serval's protocol-neutral requests and results. */
 final class GrpcInferCodec {
   private GrpcInferCodec() {}
 
-  static InferenceRequest decode(ModelInferRequest request) {
+  static InferenceRequest decode(ModelInferRequest request, long deadlineNanos) {
     Map<String, Object> parameters = parameters(request.getParametersMap(), "the request");
     int raw = request.getRawInputContentsCount();
     if (raw > 0 && raw != request.getInputsCount()) {
@@ -80,7 +82,48 @@ final class GrpcInferCodec {
       }
     }
     return new InferenceRequest(
-        request.getModelName(), request.getModelVersion(), request.getId(), parameters, inputs, outputs, true);
+        request.getModelName(), request.getModelVersion(), request.getId(), parameters, inputs, outputs, true,
+        deadlineNanos);
+  }
+
+  /**
+   * The deadline of the current call from its {@code grpc-timeout} header ({@code <digits><unit>}, unit one of
+   * H, M, S, m, u, n), as a {@link System#nanoTime()} value; 0 for none.
+   */
+  static long deadline(@Nullable String grpcTimeout) {
+    if (grpcTimeout == null || grpcTimeout.length() < 2) {
+      return 0;
+    }
+    long amount;
+    try {
+      amount = Long.parseLong(grpcTimeout.substring(0, grpcTimeout.length() - 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+    TimeUnit unit;
+    switch (grpcTimeout.charAt(grpcTimeout.length() - 1)) {
+      case 'H':
+        unit = TimeUnit.HOURS;
+        break;
+      case 'M':
+        unit = TimeUnit.MINUTES;
+        break;
+      case 'S':
+        unit = TimeUnit.SECONDS;
+        break;
+      case 'm':
+        unit = TimeUnit.MILLISECONDS;
+        break;
+      case 'u':
+        unit = TimeUnit.MICROSECONDS;
+        break;
+      case 'n':
+        unit = TimeUnit.NANOSECONDS;
+        break;
+      default:
+        return 0;
+    }
+    return System.nanoTime() + unit.toNanos(amount);
   }
 
   private static boolean isEmpty(InferTensorContents contents) {

@@ -4,6 +4,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.netty.channel.EventLoop;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.serval.engine.ServalException;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
@@ -27,9 +28,12 @@ import io.serval.protocol.v2.ServerMetadataResponse;
 import io.serval.protocol.v2.ServerReadyRequest;
 import io.serval.protocol.v2.ServerReadyResponse;
 import io.serval.server.ServerStatus;
+import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.ErrorMapping;
 import io.serval.server.protocol.v2.V2Messages;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
@@ -96,7 +100,13 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
     try {
       inference.repository().resolve(request.getModelName(), request.getModelVersion());
-      inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
+      CompletableFuture<InferenceResult> answer = inference.infer(GrpcInferCodec.decode(request, deadline()));
+      // A cancelled call (client gone, deadline passed) takes its request out of the queue.
+      ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> answer.cancel(false));
+      answer.whenComplete((result, error) -> {
+        if (error instanceof CancellationException) {
+          return;
+        }
         if (error != null) {
           response.onError(toStatus(InferenceService.unwrap(error)));
         } else {
@@ -125,7 +135,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       public void onNext(ModelInferRequest request) {
         pending++;
         try {
-          inference.infer(GrpcInferCodec.decode(request)).whenComplete((result, error) -> {
+          inference.infer(GrpcInferCodec.decode(request, deadline())).whenComplete((result, error) -> {
             ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
             if (error != null) {
               message.setErrorMessage(InferenceService.unwrap(error).getMessage());
@@ -163,6 +173,10 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
         }
       }
     };
+  }
+
+  private static long deadline() {
+    return GrpcInferCodec.deadline(ServiceRequestContext.current().request().headers().get("grpc-timeout"));
   }
 
   private static <T> void reply(StreamObserver<T> response, Supplier<T> answer) {

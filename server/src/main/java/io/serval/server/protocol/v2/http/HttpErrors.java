@@ -3,6 +3,7 @@ package io.serval.server.protocol.v2.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
@@ -33,7 +34,12 @@ public final class HttpErrors {
     } else {
       log.debug("[{}] {} {}: {}", ctx.id().text(), ctx.method(), ctx.path(), error.getMessage());
     }
-    return response(ErrorMapping.httpStatus(error.kind()), error.getMessage(), ctx.id().text());
+    HttpResponse response = response(ErrorMapping.httpStatus(error.kind()), error.getMessage(), ctx.id().text());
+    if (error.kind() == ErrorKind.OVERLOADED) {
+      // The queue drains in milliseconds; one second is the smallest wait the header can say.
+      return response.mapHeaders(headers -> headers.toBuilder().set(HttpHeaderNames.RETRY_AFTER, "1").build());
+    }
+    return response;
   }
 
   public static HttpResponse response(HttpStatus status, String message, String requestId) {

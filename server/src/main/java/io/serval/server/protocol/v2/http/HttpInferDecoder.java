@@ -40,12 +40,13 @@ final class HttpInferDecoder {
     this.repository = repository;
   }
 
-  InferenceRequest decode(String model, String version, byte[] body, @Nullable String headerLength) {
+  InferenceRequest decode(
+      String model, String version, byte[] body, @Nullable String headerLength, long deadlineNanos) {
     int jsonLength = body.length;
     if (headerLength != null) {
       jsonLength = parseHeaderLength(headerLength, body.length);
       if (jsonLength == 0) {
-        return rawBody(model, version, body);
+        return rawBody(model, version, body, deadlineNanos);
       }
     }
     JsonNode root;
@@ -87,7 +88,7 @@ final class HttpInferDecoder {
         outputs.add(output(outputNodes.get(i), i, binaryDefault));
       }
     }
-    return new InferenceRequest(model, version, id, parameters, tensors, outputs, binaryDefault);
+    return new InferenceRequest(model, version, id, parameters, tensors, outputs, binaryDefault, deadlineNanos);
   }
 
   private static int parseHeaderLength(String value, int bodyLength) {
@@ -105,7 +106,7 @@ final class HttpInferDecoder {
   }
 
   /** {@code Inference-Header-Content-Length: 0}: the whole body is the raw data of the model's only input. */
-  private InferenceRequest rawBody(String model, String version, byte[] body) {
+  private InferenceRequest rawBody(String model, String version, byte[] body, long deadlineNanos) {
     ModelVersion resolved = repository.resolve(model, version);
     List<TensorSpec> inputs = resolved.servedSignature().inputs();
     if (inputs.size() != 1) {
@@ -122,7 +123,7 @@ final class HttpInferDecoder {
           + "' has open dimensions " + Shapes.format(spec.shape()) + " (expected: a fully fixed shape)");
     }
     Tensor tensor = Tensor.copyOf(spec.name(), spec.dataType(), shape, body, 0, body.length);
-    return new InferenceRequest(model, version, "", Map.of(), List.of(tensor), null, true);
+    return new InferenceRequest(model, version, "", Map.of(), List.of(tensor), null, true, deadlineNanos);
   }
 
   private static Tensor input(JsonNode node, int index, BinaryBlocks blocks) {

@@ -17,12 +17,14 @@ import io.serval.engine.ServalException;
 import io.serval.engine.UnsupportedFeatureException;
 import io.serval.server.ServerStatus;
 import io.serval.server.inference.InferenceRequest;
+import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The KServe v2 HTTP endpoints. Every request body is read and decoded on Armeria's blocking executor and
@@ -36,6 +38,8 @@ public final class V2HttpService {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String MODEL = "/v2/models/{model}";
   private static final String VERSION = "/v2/models/{model}/versions/{version}";
+  /** A request header giving the request's deadline, in microseconds from its arrival. */
+  static final String TIMEOUT_HEADER = "Serval-Timeout-Us";
 
   private final InferenceService inference;
   private final V2Messages messages;
@@ -102,20 +106,44 @@ public final class V2HttpService {
   }
 
   private HttpResponse infer(ServiceRequestContext ctx, HttpRequest req) {
+    long deadline = deadline(req.headers().get(TIMEOUT_HEADER));
     CompletableFuture<HttpResponse> response = req.aggregate()
-        .thenApplyAsync(aggregated -> decode(ctx, aggregated), ctx.blockingTaskExecutor())
-        .thenCompose(inference::infer)
+        .thenApplyAsync(aggregated -> decode(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
+        .thenCompose(request -> {
+          CompletableFuture<InferenceResult> result = inference.infer(request);
+          // A client that goes away takes its request out of the queue.
+          ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
+          return result;
+        })
         .thenApply(HttpInferEncoder::encode)
         .exceptionally(error -> HttpErrors.failure(ctx, error));
     return HttpResponse.of(response);
   }
 
-  private InferenceRequest decode(ServiceRequestContext ctx, AggregatedHttpRequest req) {
+  /** The deadline a {@value #TIMEOUT_HEADER} header sets, or 0 for none. */
+  private static long deadline(@Nullable String timeoutMicros) {
+    if (timeoutMicros == null) {
+      return 0;
+    }
+    long micros;
+    try {
+      micros = Long.parseLong(timeoutMicros.trim());
+    } catch (NumberFormatException e) {
+      micros = -1;
+    }
+    if (micros <= 0 || micros > Long.MAX_VALUE / 1000) {
+      throw new InvalidInputException(TIMEOUT_HEADER + " is '" + timeoutMicros + "' (expected: microseconds > 0)");
+    }
+    return System.nanoTime() + micros * 1000;
+  }
+
+  private InferenceRequest decode(ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
     // An unknown model or version is the first thing to report, before anything about the body.
     inference.repository().resolve(model(ctx), version(ctx));
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
-    return decoder.decode(model(ctx), version(ctx), body, req.headers().get(HttpInferDecoder.HEADER_LENGTH));
+    return decoder.decode(
+        model(ctx), version(ctx), body, req.headers().get(HttpInferDecoder.HEADER_LENGTH), deadline);
   }
 
   private HttpResponse repositoryIndex(ServiceRequestContext ctx, HttpRequest req) {

@@ -1,0 +1,135 @@
+package io.serval.server.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.serval.engine.Tensor;
+import io.serval.server.inference.RequestedOutput;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Final outputs of earlier requests, keyed by model, version and a SHA-256 digest of every input's name,
+ * datatype, shape and bytes and of the requested outputs. Bounded by the bytes of the tensors it holds;
+ * eviction runs on the writing thread, so the bound holds after every write.
+ *
+ * <pre>{@code
+ * ResponseCache cache = ResponseCache.ofMaxBytes(256 << 20);
+ * ResponseCache.Key key = cache.key("cls", "1", inputs, outputs);
+ * List<Tensor> hit = cache.get(key);
+ * }</pre>
+ */
+public final class ResponseCache {
+  /** Bytes counted per tensor and per key on top of their data, for names and object headers. */
+  private static final int OVERHEAD_BYTES = 128;
+
+  private final long maxBytes;
+  private final Cache<Key, List<Tensor>> cache;
+
+  private ResponseCache(long maxBytes) {
+    this.maxBytes = maxBytes;
+    this.cache = Caffeine.newBuilder()
+        .maximumWeight(maxBytes)
+        .weigher(ResponseCache::weigh)
+        .executor(Runnable::run)
+        .build();
+  }
+
+  public static ResponseCache ofMaxBytes(long maxBytes) {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: >= 0)");
+    }
+    return new ResponseCache(maxBytes);
+  }
+
+  private static int weigh(Key key, List<Tensor> outputs) {
+    long bytes = OVERHEAD_BYTES;
+    for (Tensor output : outputs) {
+      bytes += OVERHEAD_BYTES + output.byteSize();
+    }
+    return (int) Math.min(Integer.MAX_VALUE, bytes);
+  }
+
+  /** The key of a request. */
+  public Key key(String model, String version, List<Tensor> inputs, List<RequestedOutput> outputs) {
+    MessageDigest digest = sha256();
+    for (Tensor input : inputs) {
+      digest.update(input.name().getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+      digest.update(input.dataType().wireName().getBytes(StandardCharsets.UTF_8));
+      ByteBuffer shape = ByteBuffer.allocate(4 + 8 * input.rank());
+      shape.putInt(input.rank());
+      for (long dim : input.shape()) {
+        shape.putLong(dim);
+      }
+      digest.update(shape.flip());
+      digest.update(input.data());
+    }
+    for (RequestedOutput output : outputs) {
+      digest.update((byte) 1);
+      digest.update(output.name().getBytes(StandardCharsets.UTF_8));
+      digest.update(ByteBuffer.allocate(4).putInt(output.classification()).flip());
+    }
+    return new Key(model, version, digest.digest());
+  }
+
+  public @Nullable List<Tensor> get(Key key) {
+    return cache.getIfPresent(key);
+  }
+
+  public void put(Key key, List<Tensor> outputs) {
+    cache.put(key, List.copyOf(outputs));
+  }
+
+  /** Drops every entry of one model version, when it is unloaded. */
+  public void invalidate(String model, String version) {
+    cache.asMap().keySet().removeIf(key -> key.model.equals(model) && key.version.equals(version));
+  }
+
+  /** The bytes the cache holds now, as its bound counts them. */
+  public long weightedBytes() {
+    cache.cleanUp();
+    return cache.policy().eviction().map(eviction -> eviction.weightedSize().orElse(0L)).orElse(0L);
+  }
+
+  /** The bound. */
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  /** A request's identity: model, version and the digest of its inputs and requested outputs. */
+  public static final class Key {
+    private final String model;
+    private final String version;
+    private final byte[] digest;
+
+    private Key(String model, String version, byte[] digest) {
+      this.model = model;
+      this.version = version;
+      this.digest = digest;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key && ((Key) o).model.equals(model) && ((Key) o).version.equals(version)
+          && Arrays.equals(((Key) o).digest, digest);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(digest);
+    }
+  }
+}

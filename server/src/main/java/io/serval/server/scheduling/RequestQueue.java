@@ -1,0 +1,223 @@
+package io.serval.server.scheduling;
+
+import io.serval.engine.DeadlineExceededException;
+import io.serval.engine.ModelUnavailableException;
+import io.serval.engine.OverloadedException;
+import io.serval.server.config.BatchingConfig;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The queue in front of a model version's instances: one FIFO lane per priority level, a bound on its size, and
+ * the batch former the instance workers take from. A worker takes the oldest request of the highest priority and
+ * every queued request that can join it (same batch key) while the batch fits {@code max_batch_size}; unless the
+ * batch is full or has reached the largest preferred size, it waits up to {@code max_queue_delay} from the oldest
+ * request's arrival for more.
+ */
+final class RequestQueue {
+  private final String name;
+  private final BatchingConfig policy;
+  private final int maxBatchSize;
+  private final long maxDelayNanos;
+  private final int targetRows;
+  private final ArrayDeque<Job>[] lanes;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private int size;
+  private boolean closed;
+
+  @SuppressWarnings("unchecked")
+  RequestQueue(String name, BatchingConfig policy, int maxBatchSize) {
+    this.name = name;
+    this.policy = policy;
+    this.maxBatchSize = policy.enabled() ? maxBatchSize : 0;
+    this.maxDelayNanos = TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
+    int[] preferred = policy.preferredBatchSizes();
+    this.targetRows = preferred.length == 0 ? maxBatchSize : preferred[preferred.length - 1];
+    this.lanes = new ArrayDeque[Math.max(1, policy.priorityLevels())];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = new ArrayDeque<>();
+    }
+  }
+
+  /** The lane of a priority level (1 the highest, 0 the default). */
+  int laneOf(int priority) {
+    if (policy.priorityLevels() == 0) {
+      return 0;
+    }
+    return (priority == 0 ? policy.defaultPriorityLevel() : priority) - 1;
+  }
+
+  /**
+   * Queues a job.
+   *
+   * @throws OverloadedException when the queue holds {@code max_queue_size} requests already
+   */
+  void offer(Job job) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new ModelUnavailableException(name + " is unloading");
+      }
+      if (policy.maxQueueSize() > 0 && size >= policy.maxQueueSize()) {
+        throw new OverloadedException(name + ": the queue is full (" + size + " requests waiting, max_queue_size "
+            + policy.maxQueueSize() + "); retry later");
+      }
+      lanes[job.lane].addLast(job);
+      size++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Takes a job out of the queue if it is still there; returns whether it was. */
+  boolean remove(Job job) {
+    lock.lock();
+    try {
+      if (job.dequeued) {
+        return false;
+      }
+      lanes[job.lane].remove(job);
+      job.dequeued = true;
+      size--;
+      changed.signalAll();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Called when a job's queue timeout passes: with REJECT (or past its transport deadline) it fails and never
+   * runs; with DELAY it moves behind every queued request.
+   */
+  void timedOut(Job job) {
+    lock.lock();
+    try {
+      if (job.dequeued) {
+        return;
+      }
+      boolean pastDeadline = job.deadlineNanos != 0 && System.nanoTime() - job.deadlineNanos >= 0;
+      if (policy.timeoutAction() == BatchingConfig.TimeoutAction.DELAY && !pastDeadline) {
+        lanes[job.lane].remove(job);
+        job.lane = lanes.length - 1;
+        lanes[job.lane].addLast(job);
+        return;
+      }
+      remove(job);
+    } finally {
+      lock.unlock();
+    }
+    job.future.completeExceptionally(new DeadlineExceededException(name + ": the request waited "
+        + TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - job.enqueuedNanos)
+        + " us in the queue, past its timeout, and was not run"));
+  }
+
+  /**
+   * The next batch to run, waiting as the batching policy says; {@code null} once the queue is closed and
+   * empty.
+   */
+  @Nullable List<Job> nextBatch() throws InterruptedException {
+    lock.lock();
+    try {
+      while (true) {
+        Job first = oldestOfHighestPriority();
+        if (first == null) {
+          if (closed) {
+            return null;
+          }
+          changed.await();
+          continue;
+        }
+        if (maxBatchSize == 0) {
+          take(first);
+          return List.of(first);
+        }
+        List<Job> batch = gather(first);
+        int rows = batch.stream().mapToInt(job -> job.rows).sum();
+        long waited = System.nanoTime() - first.enqueuedNanos;
+        if (rows >= targetRows || waited >= maxDelayNanos || closed) {
+          batch.forEach(this::take);
+          return batch;
+        }
+        changed.awaitNanos(maxDelayNanos - waited);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private @Nullable Job oldestOfHighestPriority() {
+    for (ArrayDeque<Job> lane : lanes) {
+      Job head = lane.peekFirst();
+      if (head != null) {
+        return head;
+      }
+    }
+    return null;
+  }
+
+  private List<Job> gather(Job first) {
+    List<Job> batch = new ArrayList<>();
+    batch.add(first);
+    int rows = first.rows;
+    for (ArrayDeque<Job> lane : lanes) {
+      for (Job job : lane) {
+        if (job != first && job.batchKey.equals(first.batchKey) && rows + job.rows <= maxBatchSize) {
+          batch.add(job);
+          rows += job.rows;
+          if (rows == maxBatchSize) {
+            return batch;
+          }
+        }
+      }
+    }
+    return batch;
+  }
+
+  private void take(Job job) {
+    lanes[job.lane].remove(job);
+    job.dequeued = true;
+    size--;
+  }
+
+  /** Takes any queued job out, for failing what is left at close. */
+  @Nullable Job pollAny() {
+    lock.lock();
+    try {
+      Job job = oldestOfHighestPriority();
+      if (job != null) {
+        take(job);
+      }
+      return job;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  int size() {
+    lock.lock();
+    try {
+      return size;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Stops accepting; workers drain what is queued, then {@link #nextBatch} returns {@code null}. */
+  void close() {
+    lock.lock();
+    try {
+      closed = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+}
