@@ -157,6 +157,11 @@ public final class ServalServer implements AutoCloseable {
     return status;
   }
 
+  /** The loaded models. */
+  public ModelRepository repository() {
+    return repository;
+  }
+
   /** Blocks until the server has stopped. */
   public void awaitStop() {
     server.whenClosed().join();

@@ -56,6 +56,21 @@ final class TestRepositories {
     }
   }
 
+  /** A model folder {@code repo/name} with the exact affine test model (y = 2x + 1 on FP32 [batch, 4]). */
+  static Path affineModel(Path repo, String name, String configYaml) {
+    try {
+      Path dir = Files.createDirectories(repo.resolve(name).resolve("1"));
+      Files.writeString(repo.resolve(name).resolve("config.yaml"), configYaml);
+      try (java.io.InputStream model = TestRepositories.class.getResourceAsStream("/models/affine/affine.onnx")) {
+        Files.copy(java.util.Objects.requireNonNull(model, "affine.onnx"), dir.resolve("model.onnx"),
+            StandardCopyOption.REPLACE_EXISTING);
+      }
+      return repo.resolve(name);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The golden input, float32 [2,3,48,192]: an upright and a rotated text line. */
   static float[] goldenInput() {
     return floats(BUILT_IN.resolve("golden").resolve("input_x.bin"));

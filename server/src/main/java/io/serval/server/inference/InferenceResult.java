@@ -1,6 +1,7 @@
 package io.serval.server.inference;
 
 import io.serval.engine.Tensor;
+import io.serval.server.metrics.RequestTimings;
 import java.util.List;
 
 /** The outputs of a request, each with how it was asked for, ready to be encoded by a protocol. */
@@ -10,14 +11,16 @@ public final class InferenceResult {
   private final String id;
   private final List<Tensor> outputs;
   private final List<RequestedOutput> requested;
+  private final RequestTimings timings;
 
-  InferenceResult(
-      String modelName, String modelVersion, String id, List<Tensor> outputs, List<RequestedOutput> requested) {
+  InferenceResult(String modelName, String modelVersion, String id, List<Tensor> outputs,
+      List<RequestedOutput> requested, RequestTimings timings) {
     this.modelName = modelName;
     this.modelVersion = modelVersion;
     this.id = id;
     this.outputs = List.copyOf(outputs);
     this.requested = List.copyOf(requested);
+    this.timings = timings;
   }
 
   public String modelName() {
@@ -35,6 +38,11 @@ public final class InferenceResult {
   /** The output tensors, in the order of {@link #requested()}. */
   public List<Tensor> outputs() {
     return outputs;
+  }
+
+  /** Where the time went; all zero for an answer from the response cache. */
+  public RequestTimings timings() {
+    return timings;
   }
 
   /** How each output was asked for. */

@@ -1,6 +1,7 @@
 package io.serval.server.inference;
 
 import io.serval.engine.EngineException;
+import io.serval.engine.ErrorKind;
 import io.serval.engine.InputValidator;
 import io.serval.engine.InvalidInputException;
 import io.serval.engine.RequestCancelledException;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs prediction requests: resolves the model version, validates the inputs against its served signature,
@@ -79,7 +81,7 @@ public final class InferenceService {
         if (hit != null) {
           metrics.cacheHit(batch, now - lookup, now - started);
           return CompletableFuture.completedFuture(new InferenceResult(
-              version.modelName(), version.versionString(), request.id(), hit, outputs));
+              version.modelName(), version.versionString(), request.id(), hit, outputs, RequestTimings.NONE));
         }
         metrics.cacheMiss(now - lookup);
       }
@@ -87,26 +89,18 @@ public final class InferenceService {
       outputs.forEach(output -> names.add(output.name()));
       ResponseCache.Key cacheKey = key;
       CompletableFuture<Execution> job = version.pool().submit(request.inputs(), names, batch, options);
-      CompletableFuture<InferenceResult> result = job.handle((execution, error) -> {
-        if (error != null) {
-          ServalException failure = unwrap(error);
-          metrics.failure(failure.kind(), System.nanoTime() - started);
-          throw new CompletionException(failure);
-        }
-        try {
-          InferenceResult finished = finish(version, request, outputs, execution, batch, started);
-          if (cacheKey != null) {
-            cache.put(cacheKey, finished.outputs());
-          }
-          return finished;
-        } catch (ServalException e) {
-          metrics.failure(e.kind(), System.nanoTime() - started);
-          throw new CompletionException(e);
-        }
-      });
+      CompletableFuture<InferenceResult> result =
+          job.thenApply(execution -> finish(version, request, outputs, execution, cacheKey));
+      // The one place the outcome is recorded: a cancelled result never runs the stages before it.
       result.whenComplete((answer, error) -> {
-        if (error instanceof CancellationException) {
+        long elapsed = System.nanoTime() - started;
+        if (error == null) {
+          metrics.success(batch, answer.timings(), elapsed);
+        } else if (error instanceof CancellationException) {
           job.cancel(false);
+          metrics.failure(ErrorKind.CANCELLED, elapsed);
+        } else {
+          metrics.failure(unwrap(error).kind(), elapsed);
         }
       });
       return result;
@@ -116,13 +110,8 @@ public final class InferenceService {
     }
   }
 
-  private InferenceResult finish(
-      ModelVersion version,
-      InferenceRequest request,
-      List<RequestedOutput> outputs,
-      Execution execution,
-      int batch,
-      long started) {
+  private InferenceResult finish(ModelVersion version, InferenceRequest request, List<RequestedOutput> outputs,
+      Execution execution, ResponseCache.@Nullable Key cacheKey) {
     long outputStarted = System.nanoTime();
     boolean batched = version.config().maxBatchSize() > 0;
     List<Tensor> tensors = new ArrayList<>(outputs.size());
@@ -136,11 +125,12 @@ public final class InferenceService {
       }
       tensors.add(tensor);
     }
-    long finished = System.nanoTime();
-    RequestTimings timings = execution.timings().plusComputeOutput(finished - outputStarted);
-    version.metrics().success(batch, timings, finished - started);
+    if (cacheKey != null) {
+      cache.put(cacheKey, tensors);
+    }
+    RequestTimings timings = execution.timings().plusComputeOutput(System.nanoTime() - outputStarted);
     return new InferenceResult(
-        version.modelName(), version.versionString(), request.id(), tensors, outputs);
+        version.modelName(), version.versionString(), request.id(), tensors, outputs, timings);
   }
 
   private static QueueOptions queueOptions(ModelVersion version, InferenceRequest request) {

@@ -5,6 +5,9 @@ package io.serval.server.metrics;
  * the engine run, and reading the outputs back and turning them into the response (classification included).
  */
 public final class RequestTimings {
+  /** No time in any phase. */
+  public static final RequestTimings NONE = new RequestTimings(0, 0, 0, 0);
+
   private final long queueNanos;
   private final long computeInputNanos;
   private final long computeInferNanos;

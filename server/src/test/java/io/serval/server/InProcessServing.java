@@ -1,0 +1,41 @@
+package io.serval.server;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.serval.server.cache.ResponseCache;
+import io.serval.server.config.ServerConfig;
+import io.serval.server.engines.EngineRegistry;
+import io.serval.server.inference.InferenceService;
+import io.serval.server.repository.ModelRepository;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** The serving core without the network: repository, scheduler and engine, for tests that send many requests. */
+final class InProcessServing implements AutoCloseable {
+  final EngineRegistry engines;
+  final ModelRepository repository;
+  final InferenceService inference;
+  final ResponseCache cache;
+
+  private InProcessServing(EngineRegistry engines, ModelRepository repository, ResponseCache cache) {
+    this.engines = engines;
+    this.repository = repository;
+    this.cache = cache;
+    this.inference = new InferenceService(repository, cache, Long.MAX_VALUE);
+  }
+
+  static InProcessServing load(Path repository, long cacheBytes) throws Exception {
+    ServerConfig config = ServerConfig.load(Map.of(), List.of("--cpu_threads=2"));
+    EngineRegistry engines = EngineRegistry.create(config);
+    return new InProcessServing(
+        engines,
+        ModelRepository.load(List.of(repository), engines, new SimpleMeterRegistry()),
+        ResponseCache.ofMaxBytes(cacheBytes));
+  }
+
+  @Override
+  public void close() {
+    repository.close(5_000);
+    engines.close();
+  }
+}
