@@ -107,7 +107,10 @@ public final class ServalServer implements AutoCloseable {
         .maxRequestLength(config.maxRequestBytes())
         // No server-side cut-off: a request lives until it is answered or its own deadline passes.
         .requestTimeout(Duration.ZERO)
-        .gracefulShutdownTimeout(Duration.ZERO, Duration.ofSeconds(config.shutdownTimeoutSeconds()))
+        // Armeria waits for in-flight requests only while the quiet period runs; the timeout bounds the drain.
+        .gracefulShutdownTimeout(
+            Duration.ofMillis(Math.min(500, config.shutdownTimeoutSeconds() * 1000L)),
+            Duration.ofSeconds(config.shutdownTimeoutSeconds()))
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, config.maxRequestBytes()).bindTo(sb);
     sb.service(GrpcService.builder()

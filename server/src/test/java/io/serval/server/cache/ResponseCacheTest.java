@@ -1,0 +1,60 @@
+package io.serval.server.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.serval.engine.Tensor;
+import io.serval.server.inference.RequestedOutput;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ResponseCacheTest {
+  private static final List<RequestedOutput> OUTPUTS = List.of(new RequestedOutput("y", true, 0));
+
+  @Test
+  void neverHoldsMoreBytesThanItsBound() {
+    ResponseCache cache = ResponseCache.ofMaxBytes(64 * 1024);
+
+    for (int i = 0; i < 1000; i++) {
+      cache.put(cache.key("m", "1", List.of(input(i)), OUTPUTS), List.of(Tensor.ofFloats("y", new long[] {256},
+          new float[256])));
+      assertThat(cache.weightedBytes()).as("after %d puts", i + 1).isLessThanOrEqualTo(cache.maxBytes());
+    }
+    assertThat(cache.weightedBytes()).isGreaterThan(cache.maxBytes() / 2);
+  }
+
+  @Test
+  void keysDifferByVersionInputBytesShapeAndRequestedOutputs() {
+    ResponseCache cache = ResponseCache.ofMaxBytes(1 << 20);
+    ResponseCache.Key key = cache.key("m", "1", List.of(input(1)), OUTPUTS);
+
+    assertThat(cache.key("m", "1", List.of(input(1)), OUTPUTS)).isEqualTo(key);
+    assertThat(cache.key("m", "2", List.of(input(1)), OUTPUTS)).isNotEqualTo(key);
+    assertThat(cache.key("m", "1", List.of(input(2)), OUTPUTS)).isNotEqualTo(key);
+    assertThat(cache.key("m", "1", List.of(Tensor.ofFloats("x", new long[] {2, 2}, values(1))), OUTPUTS))
+        .isNotEqualTo(key);
+    assertThat(cache.key("m", "1", List.of(input(1)), List.of(new RequestedOutput("y", true, 3))))
+        .isNotEqualTo(key);
+  }
+
+  @Test
+  void dropsTheEntriesOfAnUnloadedVersion() {
+    ResponseCache cache = ResponseCache.ofMaxBytes(1 << 20);
+    ResponseCache.Key v1 = cache.key("m", "1", List.of(input(1)), OUTPUTS);
+    ResponseCache.Key v2 = cache.key("m", "2", List.of(input(1)), OUTPUTS);
+    cache.put(v1, List.of(input(7)));
+    cache.put(v2, List.of(input(8)));
+
+    cache.invalidate("m", "1");
+
+    assertThat(cache.get(v1)).isNull();
+    assertThat(cache.get(v2)).isNotNull();
+  }
+
+  private static Tensor input(int seed) {
+    return Tensor.ofFloats("x", new long[] {1, 4}, values(seed));
+  }
+
+  private static float[] values(int seed) {
+    return new float[] {seed, seed + 1, seed + 2, seed + 3};
+  }
+}
