@@ -64,7 +64,7 @@ for c in sorted(raw):
 PY
     ;;
   throughput)
-    REPO="$OUT/repository"
+    REPO=$(mktemp -d)
     for variant in unbatched batched; do
       mkdir -p "$REPO/cls_$variant/1"
       cp models/ocr_orientation/1/model.onnx "$REPO/cls_$variant/1/"

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs a model with ONNX Runtime's Java API in this process, set up as Serval sets it up (one shared intra-op pool
@@ -74,7 +75,8 @@ public final class RawOnnxRuntimeBenchmark {
     List<long[]> perThread = new ArrayList<>();
     List<Thread> callers = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(concurrency);
-    Object instance = new Object();
+    // A fair lock: callers take turns in arrival order, as requests do in a Serval instance's queue.
+    ReentrantLock instance = new ReentrantLock(true);
     for (int t = 0; t < concurrency; t++) {
       long[] latencies = new long[2_000_000];
       perThread.add(latencies);
@@ -84,11 +86,12 @@ public final class RawOnnxRuntimeBenchmark {
           while (running.get() && n < latencies.length) {
             long start = System.nanoTime();
             // One session runs one call at a time, as a Serval instance does.
-            synchronized (instance) {
-              try (OnnxTensor tensor = OnnxTensor.createTensor(environment, FloatBuffer.wrap(data), shape);
-                  OrtSession.Result result = session.run(Map.of(input, tensor))) {
-                result.get(0).getValue();
-              }
+            instance.lock();
+            try (OnnxTensor tensor = OnnxTensor.createTensor(environment, FloatBuffer.wrap(data), shape);
+                OrtSession.Result result = session.run(Map.of(input, tensor))) {
+              result.get(0).getValue();
+            } finally {
+              instance.unlock();
             }
             latencies[n++] = System.nanoTime() - start;
           }

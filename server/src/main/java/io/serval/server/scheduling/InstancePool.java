@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,12 +33,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class InstancePool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
-  /** Fires queue timeouts and deadlines for every pool; its tasks only move jobs, never run them. */
-  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "serval-queue-timer");
-    thread.setDaemon(true);
-    return thread;
-  });
+  /**
+   * Fires queue timeouts and deadlines for every pool; its tasks only move or fail jobs, never run them. A task
+   * is dropped as soon as its job completes, so finished requests leave nothing behind.
+   */
+  private static final ScheduledThreadPoolExecutor TIMER = timer();
 
   private final String name;
   private final List<ModelInstance> instances;
@@ -95,17 +94,29 @@ public final class InstancePool implements AutoCloseable {
     long timeoutAt = timeoutMicros > 0 ? now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros) : 0;
     Job job = new Job(inputs, outputNames, rows, queue.laneOf(options.priority()), timeoutAt, options.deadlineNanos());
     queue.offer(job);
+    List<ScheduledFuture<?>> timers = new ArrayList<>(2);
+    for (long at : new long[] {timeoutAt, options.deadlineNanos()}) {
+      if (at != 0) {
+        timers.add(TIMER.schedule(() -> queue.timedOut(job), Math.max(0, at - now), TimeUnit.NANOSECONDS));
+      }
+    }
     job.future.whenComplete((execution, error) -> {
+      timers.forEach(timer -> timer.cancel(false));
       if (error instanceof CancellationException) {
         queue.remove(job);
       }
     });
-    for (long at : new long[] {timeoutAt, options.deadlineNanos()}) {
-      if (at != 0) {
-        TIMER.schedule(() -> queue.timedOut(job), Math.max(0, at - now), TimeUnit.NANOSECONDS);
-      }
-    }
     return job.future;
+  }
+
+  private static ScheduledThreadPoolExecutor timer() {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, "serval-queue-timer");
+      thread.setDaemon(true);
+      return thread;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
   }
 
   private void work(ModelInstance instance) {
