@@ -7,6 +7,7 @@ import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ContentTooLargeException;
 import com.linecorp.armeria.common.logging.LogLevel;
+import com.linecorp.armeria.common.logging.LogWriter;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerErrorHandler;
@@ -129,10 +130,13 @@ public final class ServalServer implements AutoCloseable {
         .minBytesToForceChunkedEncoding(1)
         .newDecorator());
     sb.decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("serval.http")));
+    // Every request and response at DEBUG: seen with log_level DEBUG, silent otherwise.
     sb.decorator(LoggingService.builder()
-        .requestLogLevel(LogLevel.DEBUG)
-        .successfulResponseLogLevel(LogLevel.DEBUG)
-        .failureResponseLogLevel(LogLevel.DEBUG)
+        .logWriter(LogWriter.builder()
+            .requestLogLevel(LogLevel.DEBUG)
+            .successfulResponseLogLevel(LogLevel.DEBUG)
+            .failureResponseLogLevel(LogLevel.DEBUG)
+            .build())
         .newDecorator());
 
     Server server = sb.build();

@@ -165,13 +165,13 @@ final class ConfigReader {
       error(field, "is " + describe(value) + " (expected: a mapping of names to values)");
       return map;
     }
-    value.fields().forEachRemaining(entry -> {
+    for (Map.Entry<String, JsonNode> entry : value.properties()) {
       if (entry.getValue().isValueNode()) {
         map.put(entry.getKey(), entry.getValue().asText());
       } else {
         error(field + "." + entry.getKey(), "is " + describe(entry.getValue()) + " (expected: a scalar value)");
       }
-    });
+    }
     return map;
   }
 

@@ -25,13 +25,12 @@ final class RequestQueue {
   private final int maxBatchSize;
   private final long maxDelayNanos;
   private final int targetRows;
-  private final ArrayDeque<Job>[] lanes;
+  private final List<ArrayDeque<Job>> lanes;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private int size;
   private boolean closed;
 
-  @SuppressWarnings("unchecked")
   RequestQueue(String name, BatchingConfig policy, int maxBatchSize) {
     this.name = name;
     this.policy = policy;
@@ -39,9 +38,9 @@ final class RequestQueue {
     this.maxDelayNanos = TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
     int[] preferred = policy.preferredBatchSizes();
     this.targetRows = preferred.length == 0 ? maxBatchSize : preferred[preferred.length - 1];
-    this.lanes = new ArrayDeque[Math.max(1, policy.priorityLevels())];
-    for (int i = 0; i < lanes.length; i++) {
-      lanes[i] = new ArrayDeque<>();
+    this.lanes = new ArrayList<>();
+    for (int i = 0; i < Math.max(1, policy.priorityLevels()); i++) {
+      lanes.add(new ArrayDeque<>());
     }
   }
 
@@ -68,7 +67,7 @@ final class RequestQueue {
         throw new OverloadedException(name + ": the queue is full (" + size + " requests waiting, max_queue_size "
             + policy.maxQueueSize() + "); retry later");
       }
-      lanes[job.lane].addLast(job);
+      lanes.get(job.lane).addLast(job);
       size++;
       changed.signalAll();
     } finally {
@@ -83,7 +82,7 @@ final class RequestQueue {
       if (job.dequeued) {
         return false;
       }
-      lanes[job.lane].remove(job);
+      lanes.get(job.lane).remove(job);
       job.dequeued = true;
       size--;
       changed.signalAll();
@@ -105,9 +104,9 @@ final class RequestQueue {
       }
       boolean pastDeadline = job.deadlineNanos != 0 && System.nanoTime() - job.deadlineNanos >= 0;
       if (policy.timeoutAction() == BatchingConfig.TimeoutAction.DELAY && !pastDeadline) {
-        lanes[job.lane].remove(job);
-        job.lane = lanes.length - 1;
-        lanes[job.lane].addLast(job);
+        lanes.get(job.lane).remove(job);
+        job.lane = lanes.size() - 1;
+        lanes.get(job.lane).addLast(job);
         return;
       }
       remove(job);
@@ -182,7 +181,7 @@ final class RequestQueue {
   }
 
   private void take(Job job) {
-    lanes[job.lane].remove(job);
+    lanes.get(job.lane).remove(job);
     job.dequeued = true;
     size--;
   }

@@ -10,7 +10,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import java.math.BigInteger;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -53,9 +52,7 @@ public final class ProtoJson {
       return;
     }
     ObjectNode object = (ObjectNode) node;
-    Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> entry = fields.next();
+    for (Map.Entry<String, JsonNode> entry : object.properties()) {
       FieldDescriptor field = descriptor.findFieldByName(entry.getKey());
       if (field == null) {
         continue;
@@ -63,9 +60,7 @@ public final class ProtoJson {
       JsonNode value = entry.getValue();
       if (field.isMapField()) {
         FieldDescriptor mapValue = field.getMessageType().findFieldByName("value");
-        Iterator<Map.Entry<String, JsonNode>> items = value.fields();
-        while (items.hasNext()) {
-          Map.Entry<String, JsonNode> item = items.next();
+        for (Map.Entry<String, JsonNode> item : value.properties()) {
           if (mapValue.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
             numbersFor64BitFields(item.getValue(), mapValue.getMessageType());
           } else if (is64Bit(mapValue)) {

@@ -18,7 +18,6 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -348,9 +347,7 @@ final class HttpInferDecoder {
     if (!node.isObject()) {
       throw new InvalidInputException(what + " has 'parameters' that is " + kind(node) + " (expected: an object)");
     }
-    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
       JsonNode value = field.getValue();
       if (value.isBoolean()) {
         parameters.put(field.getKey(), value.asBoolean());
