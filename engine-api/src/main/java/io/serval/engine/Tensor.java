@@ -1,5 +1,6 @@
 package io.serval.engine;
 
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -25,12 +26,14 @@ public final class Tensor {
   private final DataType dataType;
   private final long[] shape;
   private final ByteBuffer data;
+  private final long elementCount;
 
   private Tensor(String name, DataType dataType, long[] shape, ByteBuffer data) {
     this.name = name;
     this.dataType = dataType;
     this.shape = shape;
     this.data = data;
+    this.elementCount = Shapes.elementCount(shape);
   }
 
   /**
@@ -182,7 +185,7 @@ public final class Tensor {
 
   /** The number of elements. */
   public long elementCount() {
-    return Shapes.elementCount(shape);
+    return elementCount;
   }
 
   /** The number of bytes of data. */
@@ -199,6 +202,49 @@ public final class Tensor {
   public FloatBuffer floats() {
     requireType(DataType.FP32);
     return data().asFloatBuffer();
+  }
+
+  /**
+   * Element {@code index} (row-major) of a numeric or BOOL tensor as the narrowest exact {@link Number}: an
+   * {@link Integer} for BOOL (0 or 1), the 8 and 16-bit types, UINT8/UINT16 unsigned, and INT32; a {@link Long}
+   * for UINT32 and INT64; a {@link BigInteger} for UINT64; a {@link Float} for FP16, BF16 and FP32; a {@link
+   * Double} for FP64.
+   */
+  public Number numberAt(long index) {
+    if (index < 0 || index >= elementCount) {
+      throw new IndexOutOfBoundsException("element " + index + " of tensor '" + name + "' with "
+          + elementCount + " elements");
+    }
+    int at = (int) (index * dataType.byteSize());
+    switch (dataType) {
+      case BOOL:
+      case UINT8:
+        return Byte.toUnsignedInt(data.get(at));
+      case INT8:
+        return (int) data.get(at);
+      case UINT16:
+        return Short.toUnsignedInt(data.getShort(at));
+      case INT16:
+        return (int) data.getShort(at);
+      case UINT32:
+        return Integer.toUnsignedLong(data.getInt(at));
+      case INT32:
+        return data.getInt(at);
+      case UINT64:
+        return new BigInteger(Long.toUnsignedString(data.getLong(at)));
+      case INT64:
+        return data.getLong(at);
+      case FP16:
+        return HalfFloats.fp16ToFloat(data.getShort(at));
+      case BF16:
+        return Float.intBitsToFloat(data.getShort(at) << 16);
+      case FP32:
+        return data.getFloat(at);
+      case FP64:
+        return data.getDouble(at);
+      default:
+        throw new IllegalStateException("tensor '" + name + "' is BYTES; its elements are not numbers");
+    }
   }
 
   /** The elements of a {@link DataType#BYTES} tensor. */

@@ -94,7 +94,6 @@ final class HttpInferEncoder {
   }
 
   private static void writeData(JsonGenerator out, Tensor tensor) throws IOException {
-    ByteBuffer data = tensor.data();
     DataType type = tensor.dataType();
     if (type == DataType.BYTES) {
       for (byte[] element : tensor.bytesElements()) {
@@ -103,44 +102,18 @@ final class HttpInferEncoder {
       return;
     }
     long count = tensor.elementCount();
-    for (int i = 0; i < count; i++) {
-      int at = i * type.byteSize();
-      switch (type) {
-        case BOOL:
-          out.writeBoolean(data.get(at) != 0);
-          break;
-        case UINT8:
-          out.writeNumber(Byte.toUnsignedInt(data.get(at)));
-          break;
-        case INT8:
-          out.writeNumber(data.get(at));
-          break;
-        case UINT16:
-          out.writeNumber(Short.toUnsignedInt(data.getShort(at)));
-          break;
-        case INT16:
-          out.writeNumber(data.getShort(at));
-          break;
-        case UINT32:
-          out.writeNumber(Integer.toUnsignedLong(data.getInt(at)));
-          break;
-        case INT32:
-          out.writeNumber(data.getInt(at));
-          break;
-        case UINT64:
-          out.writeNumber(new BigInteger(Long.toUnsignedString(data.getLong(at))));
-          break;
-        case INT64:
-          out.writeNumber(data.getLong(at));
-          break;
-        case FP32:
-          out.writeNumber(data.getFloat(at));
-          break;
-        case FP64:
-          out.writeNumber(data.getDouble(at));
-          break;
-        default:
-          throw new IllegalStateException(type.wireName() + " is always sent as binary data");
+    for (long i = 0; i < count; i++) {
+      Number value = tensor.numberAt(i);
+      if (type == DataType.BOOL) {
+        out.writeBoolean(value.intValue() != 0);
+      } else if (value instanceof Float) {
+        out.writeNumber(value.floatValue());
+      } else if (value instanceof Double) {
+        out.writeNumber(value.doubleValue());
+      } else if (value instanceof BigInteger) {
+        out.writeNumber((BigInteger) value);
+      } else {
+        out.writeNumber(value.longValue());
       }
     }
   }
