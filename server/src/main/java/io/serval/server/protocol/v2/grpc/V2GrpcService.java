@@ -28,18 +28,18 @@ import io.serval.protocol.v2.ServerMetadataResponse;
 import io.serval.protocol.v2.ServerReadyRequest;
 import io.serval.protocol.v2.ServerReadyResponse;
 import io.serval.server.ServerStatus;
+import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.ErrorMapping;
 import io.serval.server.protocol.v2.V2Messages;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
  * {@code inference.GRPCInferenceService}. Methods Serval does not implement (repository load/unload, shared
- * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Decoding is cheap copying and
- * stays on the calling thread; inference runs on the model's instance threads.
+ * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Infer requests are decoded on
+ * Armeria's blocking executor and run on the model's instance threads; event loops only move bytes.
  */
 public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   private final InferenceService inference;
@@ -98,25 +98,37 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
-    try {
-      inference.repository().resolve(request.getModelName(), request.getModelVersion());
-      CompletableFuture<InferenceResult> answer = inference.infer(GrpcInferCodec.decode(request, deadline()));
-      // A cancelled call (client gone, deadline passed) takes its request out of the queue.
-      ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> answer.cancel(false));
-      answer.whenComplete((result, error) -> {
-        if (error instanceof CancellationException) {
-          return;
-        }
-        if (error != null) {
-          response.onError(toStatus(InferenceService.unwrap(error)));
-        } else {
-          response.onNext(GrpcInferCodec.encode(result));
-          response.onCompleted();
-        }
-      });
-    } catch (ServalException e) {
-      response.onError(toStatus(e));
-    }
+    ServiceRequestContext ctx = ServiceRequestContext.current();
+    long deadline = deadline(ctx);
+    // A cancelled call (client gone, deadline passed) takes its request out of the queue.
+    CompletableFuture<Void> cancelled = new CompletableFuture<>();
+    ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> cancelled.complete(null));
+    CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor())
+        .thenCompose(decoded -> {
+          CompletableFuture<InferenceResult> answer = inference.infer(decoded);
+          cancelled.thenRun(() -> answer.cancel(false));
+          return answer;
+        })
+        .whenComplete((result, error) -> {
+          if (cancelled.isDone()) {
+            return;
+          }
+          if (error != null) {
+            response.onError(toStatus(InferenceService.unwrap(error)));
+          } else {
+            response.onNext(GrpcInferCodec.encode(result));
+            response.onCompleted();
+          }
+        });
+  }
+
+  /**
+   * Decodes on a blocking-executor thread: raw contents can be tens of megabytes to copy. An unknown model or
+   * version is reported before anything about the inputs.
+   */
+  private InferenceRequest decode(ModelInferRequest request, long deadline) {
+    inference.repository().resolve(request.getModelName(), request.getModelVersion());
+    return GrpcInferCodec.decode(request, deadline);
   }
 
   /**
@@ -125,7 +137,8 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
    */
   @Override
   public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> response) {
-    EventLoop eventLoop = ServiceRequestContext.current().eventLoop();
+    ServiceRequestContext ctx = ServiceRequestContext.current();
+    EventLoop eventLoop = ctx.eventLoop();
     return new StreamObserver<>() {
       // Touched only on the event loop, where Armeria delivers requests and where answers are written.
       private int pending;
@@ -134,19 +147,18 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       @Override
       public void onNext(ModelInferRequest request) {
         pending++;
-        try {
-          inference.infer(GrpcInferCodec.decode(request, deadline())).whenComplete((result, error) -> {
-            ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
-            if (error != null) {
-              message.setErrorMessage(InferenceService.unwrap(error).getMessage());
-            } else {
-              message.setInferResponse(GrpcInferCodec.encode(result));
-            }
-            send(message.build());
-          });
-        } catch (ServalException e) {
-          send(ModelStreamInferResponse.newBuilder().setErrorMessage(e.getMessage()).build());
-        }
+        long deadline = deadline(ctx);
+        CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor())
+            .thenCompose(inference::infer)
+            .whenComplete((result, error) -> {
+              ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
+              if (error != null) {
+                message.setErrorMessage(InferenceService.unwrap(error).getMessage());
+              } else {
+                message.setInferResponse(GrpcInferCodec.encode(result));
+              }
+              send(message.build());
+            });
       }
 
       private void send(ModelStreamInferResponse message) {
@@ -175,8 +187,8 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     };
   }
 
-  private static long deadline() {
-    return GrpcInferCodec.deadline(ServiceRequestContext.current().request().headers().get("grpc-timeout"));
+  private static long deadline(ServiceRequestContext ctx) {
+    return GrpcInferCodec.deadline(ctx.request().headers().get("grpc-timeout"));
   }
 
   private static <T> void reply(StreamObserver<T> response, Supplier<T> answer) {
