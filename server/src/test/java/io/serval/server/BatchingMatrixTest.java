@@ -1,6 +1,7 @@
 package io.serval.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.serval.engine.Tensor;
 import io.serval.server.inference.InferenceRequest;
@@ -12,11 +13,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -99,6 +103,49 @@ class BatchingMatrixTest {
         assertThat(stats.executionCount()).isEqualTo(REQUESTS);
       }
     }
+  }
+
+  @Test
+  void batchingTheRealClassifierGivesEachCallerWhatAnUnbatchedRunGives(@TempDir Path repository) throws Exception {
+    String signature = "max_batch_size: 8\ninputs:\n  - {name: x, datatype: FP32, dims: [3, 48, 192]}\n";
+    TestRepositories.onnxModel(repository, "alone", signature, 1);
+    TestRepositories.onnxModel(repository, "batched", signature + "instances: 2\ndynamic_batching:\n"
+        + "  max_queue_delay_microseconds: 2000\n", 1);
+    int requests = 96;
+    Random random = new Random(7);
+    List<float[]> inputs = new ArrayList<>();
+    for (int k = 0; k < requests; k++) {
+      float[] x = new float[3 * 48 * 192];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = random.nextFloat() * 2 - 1;
+      }
+      inputs.add(x);
+    }
+    try (InProcessServing serving = InProcessServing.load(repository, 0)) {
+      List<float[]> expected = new ArrayList<>();
+      for (float[] x : inputs) {
+        expected.add(scores(serving, "alone", x).get(30, TimeUnit.SECONDS));
+      }
+      ExecutorService callers = Executors.newFixedThreadPool(16);
+      List<Future<float[]>> batched = new ArrayList<>();
+      for (float[] x : inputs) {
+        batched.add(callers.submit(() -> scores(serving, "batched", x).get(30, TimeUnit.SECONDS)));
+      }
+      for (int k = 0; k < requests; k++) {
+        float[] actual = batched.get(k).get(60, TimeUnit.SECONDS);
+        assertThat(actual[0]).as("request %d", k).isCloseTo(expected.get(k)[0], within(1e-5f));
+        assertThat(actual[1]).as("request %d", k).isCloseTo(expected.get(k)[1], within(1e-5f));
+      }
+      callers.shutdown();
+      assertThat(serving.repository.resolve("batched", "").metrics().statistics().executionCount())
+          .as("requests were batched").isLessThan(requests);
+    }
+  }
+
+  private static CompletableFuture<float[]> scores(InProcessServing serving, String model, float[] x) {
+    return serving.inference.infer(new InferenceRequest(model, "", "", Map.of(),
+            List.of(Tensor.ofFloats("x", new long[] {1, 3, 48, 192}, x)), null, true, 0))
+        .thenApply(result -> new float[] {result.outputs().get(0).floats().get(0), result.outputs().get(0).floats().get(1)});
   }
 
   /** Rows no other request has: request k, row r holds k + r / 4 + j / 16 at column j. */

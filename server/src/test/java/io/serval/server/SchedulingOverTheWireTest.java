@@ -121,6 +121,22 @@ class SchedulingOverTheWireTest {
   }
 
   @Test
+  void httpClientThatGivesUpTakesItsRequestOutOfTheQueue() throws Exception {
+    long rowsBefore = statistics("unbounded").inferenceCount();
+    ListenableFuture<ModelInferResponse> running = occupy("unbounded");
+    BlockingWebClient impatient = WebClient.builder(server.httpUri())
+        .responseTimeout(Duration.ofMillis(200)).build().blocking();
+
+    assertThatThrownBy(() -> impatient.execute(HttpRequest.of(HttpMethod.POST, "/v2/models/unbounded/infer",
+        MediaType.JSON, jsonRequest(2, 192, "")))).isInstanceOf(RuntimeException.class);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> version("unbounded").pool().queued() == 0);
+    running.get(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> statistics("unbounded").pending() == 0);
+    assertThat(statistics("unbounded").inferenceCount() - rowsBefore).as("only the wide request ran").isEqualTo(8);
+  }
+
+  @Test
   void answersARepeatedRequestFromTheCacheWithIdenticalBytesAndNeverAcrossVersions() {
     ModelInferRequest first = request("cached", 1, 192).setModelVersion("1").build();
     ModelInferRequest other = request("cached", 1, 192).setModelVersion("1")
