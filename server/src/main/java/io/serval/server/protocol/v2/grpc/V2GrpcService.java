@@ -38,10 +38,14 @@ import java.util.function.Supplier;
 
 /**
  * {@code inference.GRPCInferenceService}. Methods Serval does not implement (repository load/unload, shared
- * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Infer requests are decoded on
- * Armeria's blocking executor and run on the model's instance threads; event loops only move bytes.
+ * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Infer requests over 1 MiB are
+ * decoded on Armeria's blocking executor, smaller ones where they arrive; every request runs on the model's
+ * instance threads, never on an event loop.
  */
 public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+  /** Requests up to this size are decoded on the event loop that received them. */
+  private static final int INLINE_DECODE_BYTES = 1 << 20;
+
   private final InferenceService inference;
   private final V2Messages messages;
   private final ServerStatus status;
@@ -103,7 +107,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     // A cancelled call (client gone, deadline passed) takes its request out of the queue.
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> cancelled.complete(null));
-    CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor())
+    decodeOffTheEventLoopIfLarge(ctx, request, deadline)
         .thenCompose(decoded -> {
           CompletableFuture<InferenceResult> answer = inference.infer(decoded);
           cancelled.thenRun(() -> answer.cancel(false));
@@ -123,9 +127,23 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   }
 
   /**
-   * Decodes on a blocking-executor thread: raw contents can be tens of megabytes to copy. An unknown model or
-   * version is reported before anything about the inputs.
+   * Decodes a small request on the calling event loop (a copy of a few hundred kilobytes costs less than a
+   * thread hop) and a large one, whose raw contents can be tens of megabytes to copy, on Armeria's blocking
+   * executor.
    */
+  private CompletableFuture<InferenceRequest> decodeOffTheEventLoopIfLarge(
+      ServiceRequestContext ctx, ModelInferRequest request, long deadline) {
+    if (request.getSerializedSize() <= INLINE_DECODE_BYTES) {
+      try {
+        return CompletableFuture.completedFuture(decode(request, deadline));
+      } catch (ServalException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor());
+  }
+
+  /** Reports an unknown model or version before anything about the inputs. */
   private InferenceRequest decode(ModelInferRequest request, long deadline) {
     inference.repository().resolve(request.getModelName(), request.getModelVersion());
     return GrpcInferCodec.decode(request, deadline);
@@ -148,7 +166,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       public void onNext(ModelInferRequest request) {
         pending++;
         long deadline = deadline(ctx);
-        CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor())
+        decodeOffTheEventLoopIfLarge(ctx, request, deadline)
             .thenCompose(inference::infer)
             .whenComplete((result, error) -> {
               ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
