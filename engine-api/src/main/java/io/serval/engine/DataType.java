@@ -41,6 +41,59 @@ public enum DataType {
     return byteSize > 0;
   }
 
+  /**
+   * The smallest value of an integer type up to 64 bits signed; 0 for the unsigned ones.
+   *
+   * @throws IllegalStateException for a type that is not an integer type
+   */
+  public long minValue() {
+    switch (this) {
+      case INT8:
+        return Byte.MIN_VALUE;
+      case INT16:
+        return Short.MIN_VALUE;
+      case INT32:
+        return Integer.MIN_VALUE;
+      case INT64:
+        return Long.MIN_VALUE;
+      case UINT8:
+      case UINT16:
+      case UINT32:
+      case UINT64:
+        return 0;
+      default:
+        throw new IllegalStateException(name() + " is not an integer type");
+    }
+  }
+
+  /**
+   * The largest value of an integer type that a {@code long} holds: UINT64 answers {@link Long#MAX_VALUE}, its
+   * larger values need unsigned handling.
+   *
+   * @throws IllegalStateException for a type that is not an integer type
+   */
+  public long maxValue() {
+    switch (this) {
+      case INT8:
+        return Byte.MAX_VALUE;
+      case UINT8:
+        return 0xFF;
+      case INT16:
+        return Short.MAX_VALUE;
+      case UINT16:
+        return 0xFFFF;
+      case INT32:
+        return Integer.MAX_VALUE;
+      case UINT32:
+        return 0xFFFF_FFFFL;
+      case INT64:
+      case UINT64:
+        return Long.MAX_VALUE;
+      default:
+        throw new IllegalStateException(name() + " is not an integer type");
+    }
+  }
+
   /** The name used by the v2 protocol ({@code "FP32"}, {@code "BYTES"} ...). */
   public String wireName() {
     return name();

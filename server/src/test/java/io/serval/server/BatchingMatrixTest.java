@@ -66,8 +66,9 @@ class BatchingMatrixTest {
         totalRows += rows;
         calls.add(callers.submit(() -> {
           float[] x = distinctInput(request, rows);
-          InferenceResult result = serving.inference.infer(new InferenceRequest("affine", "", "request-" + request,
-              Map.of(), List.of(Tensor.ofFloats("x", new long[] {rows, 4}, x)), null, true, 0))
+          InferenceResult result = serving.inference.infer(serving.inference.resolve("affine", ""),
+              new InferenceRequest("request-" + request, Map.of(),
+                  List.of(Tensor.ofFloats("x", new long[] {rows, 4}, x)), null, true, 0))
               .get(30, TimeUnit.SECONDS);
           assertThat(result.id()).isEqualTo("request-" + request);
           Tensor y = result.outputs().get(0);
@@ -143,7 +144,7 @@ class BatchingMatrixTest {
   }
 
   private static CompletableFuture<float[]> scores(InProcessServing serving, String model, float[] x) {
-    return serving.inference.infer(new InferenceRequest(model, "", "", Map.of(),
+    return serving.inference.infer(serving.inference.resolve(model, ""), new InferenceRequest("", Map.of(),
             List.of(Tensor.ofFloats("x", new long[] {1, 3, 48, 192}, x)), null, true, 0))
         .thenApply(result -> new float[] {result.outputs().get(0).floats().get(0), result.outputs().get(0).floats().get(1)});
   }

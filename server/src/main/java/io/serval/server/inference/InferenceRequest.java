@@ -6,13 +6,12 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A decoded prediction request. {@code outputs} is {@code null} when the caller asked for no particular outputs,
+ * A decoded prediction request: what to run. Which model version runs it is resolved first ({@link
+ * InferenceService#resolve}) and handed to {@link InferenceService#infer} beside it. {@code outputs} is {@code null} when the caller asked for no particular outputs,
  * meaning all of them, each binary when {@code binaryOutputsByDefault}. The {@code priority} and {@code timeout}
  * (microseconds) parameters of Triton's schedule-policy extension are read from {@code parameters}.
  */
 public final class InferenceRequest {
-  private final String modelName;
-  private final String modelVersion;
   private final String id;
   private final Map<String, Object> parameters;
   private final List<Tensor> inputs;
@@ -21,31 +20,18 @@ public final class InferenceRequest {
   private final long deadlineNanos;
 
   public InferenceRequest(
-      String modelName,
-      String modelVersion,
       String id,
       Map<String, Object> parameters,
       List<Tensor> inputs,
       @Nullable List<RequestedOutput> outputs,
       boolean binaryOutputsByDefault,
       long deadlineNanos) {
-    this.modelName = modelName;
-    this.modelVersion = modelVersion;
     this.id = id;
     this.parameters = Map.copyOf(parameters);
     this.inputs = List.copyOf(inputs);
     this.outputs = outputs == null ? null : List.copyOf(outputs);
     this.binaryOutputsByDefault = binaryOutputsByDefault;
     this.deadlineNanos = deadlineNanos;
-  }
-
-  public String modelName() {
-    return modelName;
-  }
-
-  /** The requested version; empty for the highest ready one. */
-  public String modelVersion() {
-    return modelVersion;
   }
 
   /** The caller's request id, echoed in the response; empty when none was given. */

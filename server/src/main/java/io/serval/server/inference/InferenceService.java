@@ -32,7 +32,8 @@ import org.jspecify.annotations.Nullable;
  * metrics for every outcome.
  *
  * <pre>{@code
- * inferenceService.infer(request).thenAccept(result -> encode(result));
+ * ModelVersion version = inferenceService.resolve("cls", "");
+ * inferenceService.infer(version, request).thenAccept(result -> encode(result));
  * }</pre>
  */
 public final class InferenceService {
@@ -52,18 +53,23 @@ public final class InferenceService {
   }
 
   /**
-   * Runs a request. The future fails with a {@link ServalException} (possibly wrapped in a {@link
+   * The version a request names (empty: the highest ready one). Front ends resolve before decoding, so that an
+   * unknown model or version is the first thing reported, and hand the result to {@link #infer}.
+   *
+   * @throws io.serval.engine.ModelNotFoundException for an unknown model or version
+   * @throws io.serval.engine.ModelUnavailableException for one that is known but not ready
+   */
+  public ModelVersion resolve(String model, String version) {
+    return repository.resolve(model, version);
+  }
+
+  /**
+   * Runs a request on {@code version}. The future fails with a {@link ServalException} (possibly wrapped in a {@link
    * CompletionException}; see {@link #unwrap}) that says what was wrong; it never throws. Cancelling it takes
    * the request out of the queue if it has not started.
    */
-  public CompletableFuture<InferenceResult> infer(InferenceRequest request) {
+  public CompletableFuture<InferenceResult> infer(ModelVersion version, InferenceRequest request) {
     long started = System.nanoTime();
-    ModelVersion version;
-    try {
-      version = repository.resolve(request.modelName(), request.modelVersion());
-    } catch (ServalException e) {
-      return CompletableFuture.failedFuture(e);
-    }
     ModelMetrics metrics = version.metrics();
     metrics.started();
     try {

@@ -188,10 +188,7 @@ public final class ModelRepository implements AutoCloseable {
    * @throws ModelUnavailableException for a version that is known but not ready
    */
   public ModelVersion resolve(String model, String version) {
-    ModelEntry entry = models.get(model);
-    if (entry == null) {
-      throw new ModelNotFoundException("unknown model '" + model + "'");
-    }
+    ModelEntry entry = model(model);
     if (!entry.reason().isEmpty()) {
       throw new ModelUnavailableException("model '" + model + "' is unavailable: " + entry.reason());
     }
@@ -218,6 +215,19 @@ public final class ModelRepository implements AutoCloseable {
       throw new ModelUnavailableException(found.label() + " is unavailable: " + found.reason());
     }
     return found;
+  }
+
+  /**
+   * The model of that name.
+   *
+   * @throws ModelNotFoundException when there is none
+   */
+  public ModelEntry model(String name) {
+    ModelEntry entry = models.get(name);
+    if (entry == null) {
+      throw new ModelNotFoundException("unknown model '" + name + "'");
+    }
+    return entry;
   }
 
   /** All models, by name. */

@@ -1,6 +1,5 @@
 package io.serval.server.protocol.v2;
 
-import io.serval.engine.ModelNotFoundException;
 import io.serval.engine.ServalException;
 import io.serval.engine.TensorSpec;
 import io.serval.protocol.v2.InferBatchStatistics;
@@ -67,7 +66,7 @@ public final class V2Messages {
     ModelMetadataResponse.Builder builder =
         ModelMetadataResponse.newBuilder().setName(model).setPlatform(resolved.config().platform());
     if (version.isEmpty()) {
-      entry(model).readyVersions().forEach(ready -> builder.addVersions(ready.versionString()));
+      repository.model(model).readyVersions().forEach(ready -> builder.addVersions(ready.versionString()));
     } else {
       builder.addVersions(resolved.versionString());
     }
@@ -185,7 +184,7 @@ public final class V2Messages {
       }
     } else if (version.isEmpty()) {
       repository.resolve(model, "");
-      entry(model).readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
+      repository.model(model).readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
     } else {
       response.addModelStats(statistics(repository.resolve(model, version)));
     }
@@ -257,12 +256,5 @@ public final class V2Messages {
     } catch (ServalException e) {
       return false;
     }
-  }
-
-  private ModelEntry entry(String model) {
-    return repository.models().stream()
-        .filter(entry -> entry.name().equals(model))
-        .findFirst()
-        .orElseThrow(() -> new ModelNotFoundException("unknown model '" + model + "'"));
   }
 }

@@ -81,9 +81,7 @@ final class GrpcInferCodec {
         outputs.add(new RequestedOutput(output.getName(), true, (int) (long) (Long) classification));
       }
     }
-    return new InferenceRequest(
-        request.getModelName(), request.getModelVersion(), request.getId(), parameters, inputs, outputs, true,
-        deadlineNanos);
+    return new InferenceRequest(request.getId(), parameters, inputs, outputs, true, deadlineNanos);
   }
 
   /**

@@ -58,19 +58,19 @@ final class TypedContents {
           buffer.putLong(contents.getUint64Contents(i));
           break;
         case INT8:
-          buffer.put((byte) checked(name, i, contents.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE, type));
+          buffer.put((byte) checked(name, i, contents.getIntContents(i), type));
           break;
         case INT16:
-          buffer.putShort((short) checked(name, i, contents.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE, type));
+          buffer.putShort((short) checked(name, i, contents.getIntContents(i), type));
           break;
         case INT32:
           buffer.putInt(contents.getIntContents(i));
           break;
         case UINT8:
-          buffer.put((byte) checked(name, i, Integer.toUnsignedLong(contents.getUintContents(i)), 0, 0xFF, type));
+          buffer.put((byte) checked(name, i, Integer.toUnsignedLong(contents.getUintContents(i)), type));
           break;
         case UINT16:
-          buffer.putShort((short) checked(name, i, Integer.toUnsignedLong(contents.getUintContents(i)), 0, 0xFFFF, type));
+          buffer.putShort((short) checked(name, i, Integer.toUnsignedLong(contents.getUintContents(i)), type));
           break;
         case UINT32:
           buffer.putInt(contents.getUintContents(i));
@@ -83,10 +83,10 @@ final class TypedContents {
     return Tensor.of(name, type, shape, buffer);
   }
 
-  private static long checked(String name, int index, long value, long min, long max, DataType type) {
-    if (value < min || value > max) {
+  private static long checked(String name, int index, long value, DataType type) {
+    if (value < type.minValue() || value > type.maxValue()) {
       throw new InvalidInputException("input '" + name + "': element " + index + " is " + value + " (expected: "
-          + min + " to " + max + " for " + type.wireName() + ")");
+          + type.minValue() + " to " + type.maxValue() + " for " + type.wireName() + ")");
     }
     return value;
   }

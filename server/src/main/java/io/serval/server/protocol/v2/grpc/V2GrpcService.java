@@ -28,13 +28,15 @@ import io.serval.protocol.v2.ServerMetadataResponse;
 import io.serval.protocol.v2.ServerReadyRequest;
 import io.serval.protocol.v2.ServerReadyResponse;
 import io.serval.server.ServerStatus;
-import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.ErrorMapping;
 import io.serval.server.protocol.v2.V2Messages;
+import io.serval.server.repository.ModelVersion;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code inference.GRPCInferenceService}. Methods Serval does not implement (repository load/unload, shared
@@ -107,12 +109,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     // A cancelled call (client gone, deadline passed) takes its request out of the queue.
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> cancelled.complete(null));
-    decodeOffTheEventLoopIfLarge(ctx, request, deadline)
-        .thenCompose(decoded -> {
-          CompletableFuture<InferenceResult> answer = inference.infer(decoded);
-          cancelled.thenRun(() -> answer.cancel(false));
-          return answer;
-        })
+    start(ctx, request, deadline, cancelled)
         .whenComplete((result, error) -> {
           if (cancelled.isDone()) {
             return;
@@ -127,26 +124,29 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   }
 
   /**
-   * Decodes a small request on the calling event loop (a copy of a few hundred kilobytes costs less than a
-   * thread hop) and a large one, whose raw contents can be tens of megabytes to copy, on Armeria's blocking
-   * executor.
+   * Resolves, decodes and queues a request: a small one on the calling event loop (a copy of a few hundred
+   * kilobytes costs less than a thread hop), a large one, whose raw contents can be tens of megabytes to copy,
+   * on Armeria's blocking executor. When {@code cancelled} completes, the request leaves the queue.
    */
-  private CompletableFuture<InferenceRequest> decodeOffTheEventLoopIfLarge(
-      ServiceRequestContext ctx, ModelInferRequest request, long deadline) {
-    if (request.getSerializedSize() <= INLINE_DECODE_BYTES) {
-      try {
-        return CompletableFuture.completedFuture(decode(request, deadline));
-      } catch (ServalException e) {
-        return CompletableFuture.failedFuture(e);
+  private CompletableFuture<InferenceResult> start(ServiceRequestContext ctx, ModelInferRequest request,
+      long deadline, @Nullable CompletableFuture<Void> cancelled) {
+    Supplier<CompletableFuture<InferenceResult>> start = () -> {
+      // An unknown model or version is the first thing to report, before anything about the inputs.
+      ModelVersion version = inference.resolve(request.getModelName(), request.getModelVersion());
+      CompletableFuture<InferenceResult> answer = inference.infer(version, GrpcInferCodec.decode(request, deadline));
+      if (cancelled != null) {
+        cancelled.thenRun(() -> answer.cancel(false));
       }
+      return answer;
+    };
+    if (request.getSerializedSize() > INLINE_DECODE_BYTES) {
+      return CompletableFuture.supplyAsync(start, ctx.blockingTaskExecutor()).thenCompose(Function.identity());
     }
-    return CompletableFuture.supplyAsync(() -> decode(request, deadline), ctx.blockingTaskExecutor());
-  }
-
-  /** Reports an unknown model or version before anything about the inputs. */
-  private InferenceRequest decode(ModelInferRequest request, long deadline) {
-    inference.repository().resolve(request.getModelName(), request.getModelVersion());
-    return GrpcInferCodec.decode(request, deadline);
+    try {
+      return start.get();
+    } catch (ServalException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /**
@@ -166,8 +166,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       public void onNext(ModelInferRequest request) {
         pending++;
         long deadline = deadline(ctx);
-        decodeOffTheEventLoopIfLarge(ctx, request, deadline)
-            .thenCompose(inference::infer)
+        start(ctx, request, deadline, null)
             .whenComplete((result, error) -> {
               ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
               if (error != null) {

@@ -11,7 +11,6 @@ import io.serval.engine.TensorSpec;
 import io.serval.engine.UnsupportedFeatureException;
 import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.RequestedOutput;
-import io.serval.server.repository.ModelRepository;
 import io.serval.server.repository.ModelVersion;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -33,19 +32,16 @@ final class HttpInferDecoder {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
-  private final ModelRepository repository;
+  private HttpInferDecoder() {}
 
-  HttpInferDecoder(ModelRepository repository) {
-    this.repository = repository;
-  }
-
-  InferenceRequest decode(
-      String model, String version, byte[] body, @Nullable String headerLength, long deadlineNanos) {
+  /** Decodes a body for {@code version}, which a raw body ({@code Inference-Header-Content-Length: 0}) needs. */
+  static InferenceRequest decode(
+      ModelVersion version, byte[] body, @Nullable String headerLength, long deadlineNanos) {
     int jsonLength = body.length;
     if (headerLength != null) {
       jsonLength = parseHeaderLength(headerLength, body.length);
       if (jsonLength == 0) {
-        return rawBody(model, version, body, deadlineNanos);
+        return rawBody(version, body, deadlineNanos);
       }
     }
     JsonNode root;
@@ -87,7 +83,7 @@ final class HttpInferDecoder {
         outputs.add(output(outputNodes.get(i), i, binaryDefault));
       }
     }
-    return new InferenceRequest(model, version, id, parameters, tensors, outputs, binaryDefault, deadlineNanos);
+    return new InferenceRequest(id, parameters, tensors, outputs, binaryDefault, deadlineNanos);
   }
 
   private static int parseHeaderLength(String value, int bodyLength) {
@@ -105,8 +101,7 @@ final class HttpInferDecoder {
   }
 
   /** {@code Inference-Header-Content-Length: 0}: the whole body is the raw data of the model's only input. */
-  private InferenceRequest rawBody(String model, String version, byte[] body, long deadlineNanos) {
-    ModelVersion resolved = repository.resolve(model, version);
+  private static InferenceRequest rawBody(ModelVersion resolved, byte[] body, long deadlineNanos) {
     List<TensorSpec> inputs = resolved.servedSignature().inputs();
     if (inputs.size() != 1) {
       throw new InvalidInputException(HEADER_LENGTH + " is 0 (a raw binary body) but " + resolved.label()
@@ -122,7 +117,7 @@ final class HttpInferDecoder {
           + "' has open dimensions " + Shapes.format(spec.shape()) + " (expected: a fully fixed shape)");
     }
     Tensor tensor = Tensor.copyOf(spec.name(), spec.dataType(), shape, body, 0, body.length);
-    return new InferenceRequest(model, version, "", Map.of(), List.of(tensor), null, true, deadlineNanos);
+    return new InferenceRequest("", Map.of(), List.of(tensor), null, true, deadlineNanos);
   }
 
   private static Tensor input(JsonNode node, int index, BinaryBlocks blocks) {
@@ -234,8 +229,8 @@ final class HttpInferDecoder {
         buffer.putLong(element.bigIntegerValue().longValue());
         return;
       default:
-        long min = minOf(type);
-        long max = maxOf(type);
+        long min = type.minValue();
+        long max = type.maxValue();
         if (!element.isIntegralNumber() || !element.canConvertToLong() || element.asLong() < min
             || element.asLong() > max) {
           throw elementError(name, index, element, "an integer from " + min + " to " + max + " for "
@@ -255,40 +250,6 @@ final class HttpInferDecoder {
           default:
             buffer.putLong(value);
         }
-    }
-  }
-
-  private static long minOf(DataType type) {
-    switch (type) {
-      case INT8:
-        return Byte.MIN_VALUE;
-      case INT16:
-        return Short.MIN_VALUE;
-      case INT32:
-        return Integer.MIN_VALUE;
-      case INT64:
-        return Long.MIN_VALUE;
-      default:
-        return 0;
-    }
-  }
-
-  private static long maxOf(DataType type) {
-    switch (type) {
-      case INT8:
-        return Byte.MAX_VALUE;
-      case UINT8:
-        return 0xFF;
-      case INT16:
-        return Short.MAX_VALUE;
-      case UINT16:
-        return 0xFFFF;
-      case INT32:
-        return Integer.MAX_VALUE;
-      case UINT32:
-        return 0xFFFF_FFFFL;
-      default:
-        return Long.MAX_VALUE;
     }
   }
 

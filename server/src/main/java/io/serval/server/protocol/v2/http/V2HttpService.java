@@ -16,11 +16,11 @@ import io.serval.engine.InvalidInputException;
 import io.serval.engine.ServalException;
 import io.serval.engine.UnsupportedFeatureException;
 import io.serval.server.ServerStatus;
-import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
+import io.serval.server.repository.ModelVersion;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -44,14 +44,12 @@ public final class V2HttpService {
   private final InferenceService inference;
   private final V2Messages messages;
   private final ServerStatus status;
-  private final HttpInferDecoder decoder;
   private final int maxRequestBytes;
 
   private V2HttpService(InferenceService inference, V2Messages messages, ServerStatus status, int maxRequestBytes) {
     this.inference = inference;
     this.messages = messages;
     this.status = status;
-    this.decoder = new HttpInferDecoder(inference.repository());
     this.maxRequestBytes = maxRequestBytes;
   }
 
@@ -108,13 +106,8 @@ public final class V2HttpService {
   private HttpResponse infer(ServiceRequestContext ctx, HttpRequest req) {
     long deadline = deadline(req.headers().get(TIMEOUT_HEADER));
     CompletableFuture<HttpResponse> response = req.aggregate()
-        .thenApplyAsync(aggregated -> decode(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
-        .thenCompose(request -> {
-          CompletableFuture<InferenceResult> result = inference.infer(request);
-          // A client that goes away takes its request out of the queue.
-          ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
-          return result;
-        })
+        .thenApplyAsync(aggregated -> start(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
+        .thenCompose(Function.identity())
         .thenApply(HttpInferEncoder::encode)
         .exceptionally(error -> HttpErrors.failure(ctx, error));
     return HttpResponse.of(response);
@@ -137,13 +130,18 @@ public final class V2HttpService {
     return System.nanoTime() + micros * 1000;
   }
 
-  private InferenceRequest decode(ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
+  /** Resolves, decodes and queues a request; runs on the blocking executor. */
+  private CompletableFuture<InferenceResult> start(
+      ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
     // An unknown model or version is the first thing to report, before anything about the body.
-    inference.repository().resolve(model(ctx), version(ctx));
+    ModelVersion version = inference.resolve(model(ctx), version(ctx));
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
-    return decoder.decode(
-        model(ctx), version(ctx), body, req.headers().get(HttpInferDecoder.HEADER_LENGTH), deadline);
+    CompletableFuture<InferenceResult> result = inference.infer(version,
+        HttpInferDecoder.decode(version, body, req.headers().get(HttpInferDecoder.HEADER_LENGTH), deadline));
+    // A client that goes away takes its request out of the queue.
+    ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
+    return result;
   }
 
   private HttpResponse repositoryIndex(ServiceRequestContext ctx, HttpRequest req) {
