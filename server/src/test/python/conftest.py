@@ -1,8 +1,10 @@
 """Shared fixtures for the Serval conformance suite.
 
 The suite talks to a running Serval server with NVIDIA's own Triton clients
-(tritonclient.http / tritonclient.grpc) and perf_analyzer. The Java test that
-starts the server passes everything through environment variables:
+(tritonclient.http / tritonclient.grpc) and perf_analyzer; KServe's own
+clients are tested by kserve_client/, a separate pytest run (one process
+cannot import both kserve and tritonclient.grpc). The Java test that starts
+the server passes everything through environment variables:
 
     SERVAL_HTTP_URL           host:port of the HTTP/REST endpoint (no scheme)
     SERVAL_GRPC_URL           host:port of the gRPC endpoint
@@ -37,19 +39,30 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2_grpc
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
-MODEL = "ocr_orientation"
-INPUT = "x"
-OUTPUT = "softmax_0.tmp_0"
-LABELS = ["0", "180"]
-MAX_BATCH_SIZE = 8
-INPUT_DIMS = [3, 48, 192]
-OUTPUT_DIMS = [2]
-INFER_PATH = "/v2/models/%s/infer" % MODEL
+# The model's constants, golden data, reference run and error check live in
+# serval_testdata.py, shared with the KServe run; tests import them from here.
+from serval_testdata import (  # noqa: F401  (re-exported for the test modules)
+    GOLDEN_ATOL,
+    INFER_PATH,
+    INPUT,
+    INPUT_DIMS,
+    LABELS,
+    MAX_BATCH_SIZE,
+    MODEL,
+    OUTPUT,
+    OUTPUT_DIMS,
+    SERVER_ATOL,
+    STACK_TRACE_MARKERS,
+    Golden,
+    Reference,
+    assert_clean_error,
+    load_golden,
+    model_file,
+)
 
-# Tolerances: server output vs. a direct onnxruntime run of the same model
-# file, and the direct run vs. the committed golden output.
-SERVER_ATOL = 1e-5
-GOLDEN_ATOL = 1e-4
+# KServe's own clients are tested in kserve_client/, in a pytest process of
+# their own (see serval_testdata.py for why): this run must not import them.
+collect_ignore = ["kserve_client"]
 
 REQUIRED_ENV = (
     "SERVAL_HTTP_URL",
@@ -58,9 +71,6 @@ REQUIRED_ENV = (
     "SERVAL_MAX_REQUEST_BYTES",
     "PERF_ANALYZER",
 )
-
-# Things that must never leak into an error message sent to a client.
-STACK_TRACE_MARKERS = ("at io.serval", "Exception", "\tat ")
 
 
 # --------------------------------------------------------------------------
@@ -95,7 +105,7 @@ def settings():
         pytest.fail("SERVAL_MAX_REQUEST_BYTES must be an integer, got %r"
                     % os.environ["SERVAL_MAX_REQUEST_BYTES"], pytrace=False)
     models_dir = Path(os.environ["SERVAL_MODELS_DIR"])
-    if not (models_dir / MODEL / "1" / "model.onnx").is_file():
+    if not model_file(models_dir).is_file():
         pytest.fail("SERVAL_MODELS_DIR=%s has no %s/1/model.onnx" % (models_dir, MODEL),
                     pytrace=False)
     return Settings(
@@ -117,45 +127,14 @@ def _require_environment(settings):
 # Golden data and the reference (direct onnxruntime) run
 # --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Golden:
-    input: np.ndarray       # float32 [2, 3, 48, 192]: row 0 upright, row 1 rotated 180
-    output: np.ndarray      # float32 [2, 2]: committed output_softmax.bin
-    labels: list
-
-
 @pytest.fixture(scope="session")
 def golden(settings):
-    folder = settings.models_dir / MODEL / "golden"
-    meta = json.loads((folder / "golden.json").read_text())
-    inp, out = meta["input"], meta["output"]
-    assert inp["name"] == INPUT and inp["datatype"] == "FP32"
-    assert out["name"] == OUTPUT and out["datatype"] == "FP32"
-    x = np.fromfile(folder / inp["file"], dtype="<f4").reshape(inp["shape"])
-    y = np.fromfile(folder / out["file"], dtype="<f4").reshape(out["shape"])
-    assert x.shape == (2, *INPUT_DIMS), x.shape
-    assert y.shape == (2, *OUTPUT_DIMS), y.shape
-    return Golden(input=np.ascontiguousarray(x, dtype=np.float32),
-                  output=np.ascontiguousarray(y, dtype=np.float32),
-                  labels=list(meta["expected_labels"]))
-
-
-class Reference:
-    """Runs models/ocr_orientation/1/model.onnx directly with onnxruntime."""
-
-    def __init__(self, model_path):
-        import onnxruntime as ort
-        self._session = ort.InferenceSession(str(model_path),
-                                             providers=["CPUExecutionProvider"])
-
-    def run(self, x):
-        (y,) = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(x, dtype=np.float32)})
-        return np.asarray(y, dtype=np.float32)
+    return load_golden(settings.models_dir)
 
 
 @pytest.fixture(scope="session")
 def reference(settings):
-    return Reference(settings.models_dir / MODEL / "1" / "model.onnx")
+    return Reference(model_file(settings.models_dir))
 
 
 # --------------------------------------------------------------------------
@@ -284,20 +263,6 @@ def _dechunk(data):
 @pytest.fixture(scope="session")
 def raw_http(settings):
     return RawHttp(settings.http_url)
-
-
-# --------------------------------------------------------------------------
-# Error-message hygiene
-# --------------------------------------------------------------------------
-
-def assert_clean_error(message, *fragments):
-    """The server's error text contains every fragment and no Java stack trace."""
-    assert isinstance(message, str) and message, "empty error message: %r" % (message,)
-    for fragment in fragments:
-        assert fragment in message, "error message %r does not contain %r" % (message, fragment)
-    for marker in STACK_TRACE_MARKERS:
-        assert marker not in message, \
-            "error message leaks a Java stack trace / exception (%r): %r" % (marker, message)
 
 
 # --------------------------------------------------------------------------

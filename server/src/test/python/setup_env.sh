@@ -134,8 +134,12 @@ if ! version_out="$("$WRAPPER" --version 2>&1)"; then
 fi
 log "installed: $version_out"
 
+# Two processes: kserve and tritonclient.grpc register the same protobuf
+# messages under different .proto file names and cannot share one interpreter.
 "$PY" -c 'import tritonclient.http, tritonclient.grpc, numpy, onnxruntime, pytest' \
     || die "python packages failed to import"
+"$PY" -c 'import kserve, httpx, grpc, numpy, onnxruntime, pytest' \
+    || die "kserve failed to import"
 
 touch "$MARKER"
 log "ready: $VENV_DIR (run tests with $VENV_DIR/bin/python -m pytest $SCRIPT_DIR -q)"

@@ -11,12 +11,15 @@ public interface ModelInstance extends AutoCloseable {
   ModelSignature signature();
 
   /**
-   * Runs the model. The inputs have been checked with {@link InputValidator} against the served signature;
-   * the result holds the outputs named in {@code outputNames}, in that order, and the time each phase took.
+   * Runs the model. The inputs have been checked with {@link InputValidator} against the served signature and
+   * stay valid until the run returns; the result holds the outputs named in {@code outputNames}, in that order,
+   * allocated with {@link RunContext#allocate} (so they are freed with the request, not by the garbage collector),
+   * and the time each phase took. An engine that can be interrupted registers how with {@link
+   * RunContext#onAbort}; an aborted run throws.
    *
    * @throws EngineException when the engine fails
    */
-  RunResult run(List<Tensor> inputs, List<String> outputNames);
+  RunResult run(List<Tensor> inputs, List<String> outputNames, RunContext context);
 
   /** Releases the engine session and its native memory. */
   @Override

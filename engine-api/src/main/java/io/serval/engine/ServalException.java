@@ -11,8 +11,12 @@ public abstract class ServalException extends RuntimeException {
 
   private final ErrorKind kind;
 
+  /**
+   * Errors a caller causes (every kind but {@link ErrorKind#INTERNAL}) are expected under load and carry no stack
+   * trace, which would be the costliest part of answering them; internal errors keep theirs for the log.
+   */
   protected ServalException(ErrorKind kind, String message, @Nullable Throwable cause) {
-    super(message, cause);
+    super(message, cause, true, kind == ErrorKind.INTERNAL);
     this.kind = kind;
   }
 

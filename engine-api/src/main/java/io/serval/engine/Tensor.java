@@ -123,7 +123,10 @@ public final class Tensor {
     return ofBytes(name, shape, elements);
   }
 
-  /** A zeroed, little-endian, off-heap buffer of {@code bytes} bytes, the memory tensors are made of. */
+  /**
+   * A zeroed, little-endian, off-heap buffer of {@code bytes} bytes that the garbage collector frees. Memory of a
+   * request comes from its {@link MemoryScope} instead, which frees it when the request ends.
+   */
   public static ByteBuffer allocate(long bytes) {
     if (bytes > Integer.MAX_VALUE) {
       throw new InvalidInputException("a tensor of " + bytes + " bytes is larger than 2 GiB, the limit of one tensor");
@@ -258,6 +261,16 @@ public final class Tensor {
       elements.add(element);
     }
     return Collections.unmodifiableList(elements);
+  }
+
+  /**
+   * A copy in a buffer of its own, exactly as large as the data and freed by the garbage collector: what outlives
+   * the request that made it (a cache entry) holds this, never a view of a larger buffer.
+   */
+  public Tensor compactCopy() {
+    ByteBuffer copy = allocate(data.remaining());
+    copy.put(data.duplicate()).flip();
+    return new Tensor(name, dataType, shape, copy.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
   }
 
   /** A tensor with the same type, shape and data under another name. */

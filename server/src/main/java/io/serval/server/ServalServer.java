@@ -5,9 +5,12 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.ShuttingDownException;
 import com.linecorp.armeria.common.ContentTooLargeException;
 import com.linecorp.armeria.common.logging.LogLevel;
 import com.linecorp.armeria.common.logging.LogWriter;
+import com.linecorp.armeria.server.HttpResponseException;
+import com.linecorp.armeria.server.HttpStatusException;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerErrorHandler;
@@ -20,6 +23,7 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.logging.LoggingService;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -28,6 +32,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.serval.engine.MemoryScope;
+import io.serval.engine.ModelUnavailableException;
 import io.serval.engine.ServalException;
 import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.ConfigException;
@@ -35,11 +41,19 @@ import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.V2Messages;
+import io.serval.server.admission.AdmissionControl;
+import io.serval.server.protocol.InternalErrors;
+import io.serval.server.protocol.v2.grpc.GrpcErrors;
 import io.serval.server.protocol.v2.grpc.V2GrpcService;
 import io.serval.server.protocol.v2.http.HttpErrors;
 import io.serval.server.protocol.v2.http.V2HttpService;
 import io.serval.server.repository.ModelRepository;
+import io.serval.server.security.ServalSecurity;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,9 +77,13 @@ public final class ServalServer implements AutoCloseable {
   private final ModelRepository repository;
   private final ServerStatus status;
   private final Server server;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final List<Integer> ports;
 
   private ServalServer(
-      ServerConfig config, EngineRegistry engines, ModelRepository repository, ServerStatus status, Server server) {
+      ServerConfig config, EngineRegistry engines, ModelRepository repository, ServerStatus status, Server server,
+      List<Integer> ports) {
+    this.ports = ports;
     this.config = config;
     this.engines = engines;
     this.repository = repository;
@@ -79,6 +97,7 @@ public final class ServalServer implements AutoCloseable {
    * @throws ConfigException when a repository folder is missing (broken models are reported, not thrown)
    */
   public static ServalServer start(ServerConfig config) throws ConfigException {
+    ServalSecurity security = ServalSecurity.of(config);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
@@ -96,14 +115,19 @@ public final class ServalServer implements AutoCloseable {
       throw e;
     }
     ServerStatus status = new ServerStatus(repository);
-    InferenceService inference = new InferenceService(
-        repository, ResponseCache.ofMaxBytes(config.responseCacheBytes()), config.maxRequestElements());
+    ResponseCache cache = ResponseCache.ofMaxBytes(config.responseCacheBytes());
+    cache.bindTo(registry);
+    InternalErrors.bindTo(registry);
+    Gauge.builder("serval.tensor.memory", MemoryScope::liveBytes)
+        .description("Bytes of request tensor memory not yet released")
+        .baseUnit("bytes")
+        .register(registry);
+    InferenceService inference = new InferenceService(repository, cache, config.maxRequestElements());
+    AdmissionControl admission =
+        AdmissionControl.of(config.inflight().requests(), config.inflight().bytes(), registry);
     V2Messages messages = new V2Messages(repository, version());
 
     ServerBuilder sb = Server.builder()
-        .http(config.httpPort())
-        .http(config.grpcPort())
-        .http(config.metricsPort())
         .meterRegistry(registry)
         .maxRequestLength(config.maxRequestBytes())
         // No server-side cut-off: a request lives until it is answered or its own deadline passes.
@@ -114,9 +138,20 @@ public final class ServalServer implements AutoCloseable {
             Duration.ofSeconds(config.shutdownTimeoutSeconds()))
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, config.maxRequestBytes()).bindTo(sb);
+    // One budget for both front ends' prediction calls, taken before a body is read.
+    for (String infer : new String[] {"glob:/v2/models/*/infer", "glob:/v2/models/*/versions/*/infer",
+        "/inference.GRPCInferenceService/ModelInfer", "/inference.GRPCInferenceService/ModelStreamInfer"}) {
+      sb.decorator(infer, admission);
+    }
+    // The ports (TLS or not), the management listener and access control: added after admission control and
+    // before the logging decorators, so it runs before the first and inside the others (later decorators wrap).
+    security.configure(sb);
     sb.service(GrpcService.builder()
-        .addService(new V2GrpcService(inference, messages, status))
+        .addService(new V2GrpcService(inference, messages, status, config.inflight().perStream()))
         .addService(GrpcHealthCheckService.builder().checkers(status.healthChecker()).build())
+        .exceptionHandler(GrpcErrors.handler())
+        // Raw tensor bytes stay in the network buffer until decoded into request memory: no heap copy per request.
+        .unsafeWrapRequestBuffers(true)
         .maxRequestMessageLength(config.maxRequestBytes())
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .enableUnframedRequests(true)
@@ -148,16 +183,41 @@ public final class ServalServer implements AutoCloseable {
       throw e;
     }
     status.started();
+    List<Integer> ports = servingPorts(server, config);
     log.info("Serval {} serving {} model(s) on ports {} (http), {} (grpc), {} (metrics); ready: {}",
-        version(), repository.models().size(), config.httpPort(), config.grpcPort(), config.metricsPort(),
-        status.ready());
-    return new ServalServer(config, engines, repository, status, server);
+        version(), repository.models().size(), ports.get(0), ports.get(1), ports.get(2), status.ready());
+    return new ServalServer(config, engines, repository, status, server, ports);
+  }
+
+  /**
+   * The bound HTTP, gRPC and metrics ports: the configured ones, with each 0 replaced by a port the system chose
+   * for it. Every one of them serves every protocol, so which free port stands for which role does not matter.
+   */
+  private static List<Integer> servingPorts(Server server, ServerConfig config) {
+    List<Integer> chosen = new ArrayList<>();
+    for (InetSocketAddress address : server.activePorts().keySet()) {
+      int port = address.getPort();
+      if (address.getAddress().isAnyLocalAddress() && port != config.httpPort() && port != config.grpcPort()
+          && port != config.metricsPort()) {
+        chosen.add(port);
+      }
+    }
+    List<Integer> ports = new ArrayList<>();
+    for (int configured : new int[] {config.httpPort(), config.grpcPort(), config.metricsPort()}) {
+      ports.add(configured != 0 || chosen.isEmpty() ? configured : chosen.remove(0));
+    }
+    return List.copyOf(ports);
   }
 
   /** The version of this build, from the jar manifest. */
   public static String version() {
     String version = ServalServer.class.getPackage().getImplementationVersion();
     return version == null ? "dev" : version;
+  }
+
+  /** The bound HTTP, gRPC and metrics ports, in that order (each serves every protocol). */
+  public List<Integer> ports() {
+    return ports;
   }
 
   public ServerStatus status() {
@@ -180,10 +240,15 @@ public final class ServalServer implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     log.info("Serval stopping: draining in-flight requests for up to {} s", config.shutdownTimeoutSeconds());
     status.stopping();
-    server.stop().join();
+    // Drain first, while the server still writes answers: queued and running requests finish (or are stopped at
+    // the deadline and answered), new ones get 503. Then Armeria's own graceful stop flushes the answers.
     repository.close(config.shutdownTimeoutSeconds() * 1000L);
+    server.stop().join();
     engines.close();
     log.info("Serval stopped");
   }
@@ -198,7 +263,15 @@ public final class ServalServer implements AutoCloseable {
       if (cause instanceof ContentTooLargeException) {
         return HttpErrors.response(ctx, HttpErrors.tooLarge(ctx));
       }
-      return null;
+      if (cause instanceof HttpStatusException || cause instanceof HttpResponseException) {
+        return null;
+      }
+      if (cause instanceof ShuttingDownException) {
+        return HttpErrors.response(ctx, new ModelUnavailableException("the server is shutting down"));
+      }
+      // Anything else is a bug: contained here, reported once, answered with the request id only.
+      return HttpErrors.response(HttpStatus.INTERNAL_SERVER_ERROR,
+          InternalErrors.report(ctx.id().text(), ctx.method() + " " + ctx.path(), cause), ctx.id().text());
     }
 
     @Override
@@ -219,7 +292,7 @@ public final class ServalServer implements AutoCloseable {
       } else {
         message = description != null ? description : status.reasonPhrase();
       }
-      return AggregatedHttpResponse.of(status, MediaType.JSON_UTF_8,
+      return AggregatedHttpResponse.of(status, MediaType.JSON,
           HttpErrors.body(message, ctx == null ? "" : ctx.id().text()));
     }
   }

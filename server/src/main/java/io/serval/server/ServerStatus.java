@@ -1,7 +1,11 @@
 package io.serval.server;
 
-import com.linecorp.armeria.server.healthcheck.SettableHealthChecker;
+import com.linecorp.armeria.server.healthcheck.HealthChecker;
+import com.linecorp.armeria.server.healthcheck.ListenableHealthChecker;
 import io.serval.server.repository.ModelRepository;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Whether the server is live and ready, as both protocols report it. Ready means accepting work with every
@@ -10,7 +14,8 @@ import io.serval.server.repository.ModelRepository;
  */
 public final class ServerStatus {
   private final ModelRepository repository;
-  private final SettableHealthChecker healthChecker = new SettableHealthChecker(false);
+  private final Readiness readiness = new Readiness();
+  private volatile boolean started;
   private volatile boolean stopping;
 
   ServerStatus(ModelRepository repository) {
@@ -23,20 +28,48 @@ public final class ServerStatus {
   }
 
   public boolean ready() {
-    return !stopping && repository.allReady();
+    return started && !stopping && repository.allReady();
   }
 
-  /** The Armeria health checker behind {@code grpc.health.v1.Health}, kept in step with {@link #ready()}. */
-  SettableHealthChecker healthChecker() {
-    return healthChecker;
+  /**
+   * The Armeria health checker behind {@code grpc.health.v1.Health}: each check asks {@link #ready()}, and
+   * watchers hear of every change this class makes (start, stop).
+   */
+  ListenableHealthChecker healthChecker() {
+    return readiness;
   }
 
   void started() {
-    healthChecker.setHealthy(ready());
+    started = true;
+    readiness.changed();
   }
 
   void stopping() {
     stopping = true;
-    healthChecker.setHealthy(false);
+    readiness.changed();
+  }
+
+  /** {@link #ready()} as a health checker that watchers can listen to. */
+  private final class Readiness implements ListenableHealthChecker {
+    private final List<Consumer<? super HealthChecker>> listeners = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean isHealthy() {
+      return ready();
+    }
+
+    @Override
+    public void addListener(Consumer<? super HealthChecker> listener) {
+      listeners.add(listener);
+    }
+
+    @Override
+    public void removeListener(Consumer<?> listener) {
+      listeners.remove(listener);
+    }
+
+    void changed() {
+      listeners.forEach(listener -> listener.accept(this));
+    }
   }
 }

@@ -66,12 +66,11 @@ class BatchingMatrixTest {
         totalRows += rows;
         calls.add(callers.submit(() -> {
           float[] x = distinctInput(request, rows);
-          InferenceResult result = serving.inference.infer(serving.inference.resolve("affine", ""),
-              new InferenceRequest("request-" + request, Map.of(),
-                  List.of(Tensor.ofFloats("x", new long[] {rows, 4}, x)), null, true, 0))
+          InProcessServing.Answer result = serving.infer("affine", "request-" + request,
+                  List.of(Tensor.ofFloats("x", new long[] {rows, 4}, x)))
               .get(30, TimeUnit.SECONDS);
-          assertThat(result.id()).isEqualTo("request-" + request);
-          Tensor y = result.outputs().get(0);
+          assertThat(result.id).isEqualTo("request-" + request);
+          Tensor y = result.outputs.get(0);
           assertThat(y.shape()).containsExactly(rows, 4);
           FloatBuffer values = y.floats();
           for (int i = 0; i < x.length; i++) {
@@ -144,9 +143,8 @@ class BatchingMatrixTest {
   }
 
   private static CompletableFuture<float[]> scores(InProcessServing serving, String model, float[] x) {
-    return serving.inference.infer(serving.inference.resolve(model, ""), new InferenceRequest("", Map.of(),
-            List.of(Tensor.ofFloats("x", new long[] {1, 3, 48, 192}, x)), null, true, 0))
-        .thenApply(result -> new float[] {result.outputs().get(0).floats().get(0), result.outputs().get(0).floats().get(1)});
+    return serving.infer(model, "", List.of(Tensor.ofFloats("x", new long[] {1, 3, 48, 192}, x)))
+        .thenApply(result -> new float[] {result.outputs.get(0).floats().get(0), result.outputs.get(0).floats().get(1)});
   }
 
   /** Rows no other request has: request k, row r holds k + r / 4 + j / 16 at column j. */

@@ -264,11 +264,18 @@ class HttpProtocolTest {
 
   @Test
   void reportsReadinessAndMetadata() throws Exception {
-    assertThat(client.get("/v2/health/live").status()).isEqualTo(HttpStatus.OK);
-    assertThat(client.get("/v2/health/ready").status()).isEqualTo(HttpStatus.OK);
-    assertThat(client.get("/v2/models/" + MODEL + "/ready").status()).isEqualTo(HttpStatus.OK);
-    assertError(client.get("/v2/models/" + MODEL + "/versions/3/ready"), HttpStatus.BAD_REQUEST,
-        "model 'ocr_orientation' version 3 is not ready");
+    assertJson(client.get("/v2/health/live"), HttpStatus.OK, "{\"live\":true}");
+    assertJson(client.get("/v2/health/ready"), HttpStatus.OK, "{\"ready\":true}");
+    assertJson(client.get("/v2/models/" + MODEL + "/ready"), HttpStatus.OK,
+        "{\"name\":\"ocr_orientation\",\"ready\":true}");
+    assertJson(client.get("/v2/models/" + MODEL + "/versions/1/ready"), HttpStatus.OK,
+        "{\"name\":\"ocr_orientation\",\"ready\":true}");
+    AggregatedHttpResponse notReady = client.get("/v2/models/" + MODEL + "/versions/3/ready");
+    assertError(notReady, HttpStatus.BAD_REQUEST, "model 'ocr_orientation' version 3 is not ready");
+    JsonNode notReadyBody = MAPPER.readTree(notReady.contentUtf8());
+    assertThat(notReadyBody.get("name").asText()).isEqualTo(MODEL);
+    assertThat(notReadyBody.get("ready").isBoolean()).isTrue();
+    assertThat(notReadyBody.get("ready").booleanValue()).isFalse();
     JsonNode metadata = MAPPER.readTree(client.get("/v2/models/" + MODEL).contentUtf8());
     assertThat(metadata.get("inputs").get(0).get("shape").toString()).isEqualTo("[-1,3,48,192]");
     assertThat(metadata.get("versions").toString()).isEqualTo("[\"1\"]");
@@ -332,6 +339,15 @@ class HttpProtocolTest {
       compressor.write(data);
     }
     return out.toByteArray();
+  }
+
+  /** A JSON answer with exactly the fields of {@code expectedJson}, as a health check reads it. */
+  private static void assertJson(AggregatedHttpResponse response, HttpStatus status, String expectedJson)
+      throws IOException {
+    assertThat(response.status()).as(response.contentUtf8()).isEqualTo(status);
+    assertThat(response.contentType()).isNotNull();
+    assertThat(response.contentType().isJson()).as("content type %s", response.contentType()).isTrue();
+    assertThat(MAPPER.readTree(response.contentUtf8())).isEqualTo(MAPPER.readTree(expectedJson));
   }
 
   private static void assertError(AggregatedHttpResponse response, HttpStatus status, String message) {

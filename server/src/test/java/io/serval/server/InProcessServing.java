@@ -4,10 +4,15 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
+import io.serval.engine.MemoryScope;
+import io.serval.engine.Tensor;
+import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 
 /** The serving core without the network: repository, scheduler and engine, for tests that send many requests. */
@@ -31,6 +36,31 @@ final class InProcessServing implements AutoCloseable {
         engines,
         ModelRepository.load(List.of(repository), engines, new SimpleMeterRegistry()),
         ResponseCache.ofMaxBytes(cacheBytes));
+  }
+
+  /**
+   * Runs {@code inputs} on the highest ready version of {@code model} and answers with compact copies of the
+   * outputs (the result's own tensors are freed with the request once this returns) and the request id.
+   */
+  CompletableFuture<Answer> infer(String model, String id, List<Tensor> inputs) {
+    return inference.infer(inference.resolve(model, ""),
+        new InferenceRequest(id, Map.of(), inputs, null, true, 0, MemoryScope.open()), Runnable::run,
+        result -> {
+          List<Tensor> copies = new ArrayList<>();
+          result.outputs().forEach(output -> copies.add(output.compactCopy()));
+          return new Answer(result.id(), copies);
+        });
+  }
+
+  /** A request's id and outputs, detached from its memory. */
+  static final class Answer {
+    final String id;
+    final List<Tensor> outputs;
+
+    Answer(String id, List<Tensor> outputs) {
+      this.id = id;
+      this.outputs = outputs;
+    }
   }
 
   @Override

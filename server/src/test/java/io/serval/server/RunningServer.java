@@ -2,9 +2,6 @@ package io.serval.server;
 
 import io.serval.server.config.ConfigException;
 import io.serval.server.config.ServerConfig;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,18 +21,20 @@ final class RunningServer implements AutoCloseable {
     this.metricsPort = metricsPort;
   }
 
+  /** Starts a server on ports the system chooses (port 0), read back once it is bound. */
   static RunningServer start(Path repository, String... options) throws ConfigException {
-    int[] ports = freePorts(3);
     List<String> args = new ArrayList<>(List.of(
-        "--http_port=" + ports[0],
-        "--grpc_port=" + ports[1],
-        "--metrics_port=" + ports[2],
+        "--http_port=0",
+        "--grpc_port=0",
+        "--metrics_port=0",
+        "--management.port=0",
         "--model_repositories=" + repository,
         "--cpu_threads=2",
         "--shutdown_timeout_seconds=2"));
     args.addAll(List.of(options));
-    ServerConfig config = ServerConfig.load(Map.of(), args);
-    return new RunningServer(ServalServer.start(config), ports[0], ports[1], ports[2]);
+    ServalServer server = ServalServer.start(ServerConfig.load(Map.of(), args));
+    List<Integer> ports = server.ports();
+    return new RunningServer(server, ports.get(0), ports.get(1), ports.get(2));
   }
 
   String httpUri() {
@@ -44,24 +43,6 @@ final class RunningServer implements AutoCloseable {
 
   String grpcUri() {
     return "http://127.0.0.1:" + grpcPort;
-  }
-
-  private static int[] freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    int[] ports = new int[count];
-    try {
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0);
-        sockets.add(socket);
-        ports[i] = socket.getLocalPort();
-      }
-      for (ServerSocket socket : sockets) {
-        socket.close();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return ports;
   }
 
   @Override

@@ -29,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * InferenceEngine engine = OnnxRuntimeEngine.create(EngineContext.of(2, Map.of()));
  * ModelInstance instance = engine.open(InstanceSpec.of("cls", 1, path, Device.cpu(), 0, Map.of()));
- * List<Tensor> outputs = instance.run(List.of(x), List.of("softmax_0.tmp_0"));
+ * List<Tensor> outputs = instance.run(List.of(x), List.of("softmax_0.tmp_0"), RunContext.of(scope)).outputs();
  * }</pre>
  */
 public final class OnnxRuntimeEngine implements InferenceEngine {

@@ -11,6 +11,7 @@ import io.serval.engine.DataType;
 import io.serval.engine.EngineException;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelSignature;
+import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
 import io.serval.engine.Tensor;
 import java.lang.reflect.Array;
@@ -43,28 +44,41 @@ final class OnnxRuntimeInstance implements ModelInstance {
   }
 
   @Override
-  public RunResult run(List<Tensor> inputs, List<String> outputNames) {
+  public RunResult run(List<Tensor> inputs, List<String> outputNames, RunContext context) {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-    try {
+    try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+      context.onAbort(() -> terminate(options));
       long started = System.nanoTime();
       for (Tensor input : inputs) {
         feeds.put(input.name(), toOnnx(input));
       }
       long fed = System.nanoTime();
-      try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames))) {
+      try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames), options)) {
         long ran = System.nanoTime();
         List<Tensor> outputs = new ArrayList<>(outputNames.size());
         for (String name : outputNames) {
           OnnxValue value =
               result.get(name).orElseThrow(() -> new EngineException(description + ": no output '" + name + "'"));
-          outputs.add(fromOnnx(name, (OnnxTensor) value));
+          outputs.add(fromOnnx(name, (OnnxTensor) value, context));
         }
         return RunResult.of(outputs, fed - started, ran - fed, System.nanoTime() - ran);
       }
     } catch (OrtException e) {
+      if (context.isAborted()) {
+        throw new EngineException(description + ": the run was stopped: " + e.getMessage(), e);
+      }
       throw new EngineException(description + ": onnxruntime failed: " + e.getMessage(), e);
     } finally {
+      context.onAbort(() -> {});
       feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private void terminate(OrtSession.RunOptions options) {
+    try {
+      options.setTerminate(true);
+    } catch (OrtException e) {
+      throw new EngineException(description + ": onnxruntime could not stop the run: " + e.getMessage(), e);
     }
   }
 
@@ -81,7 +95,7 @@ final class OnnxRuntimeInstance implements ModelInstance {
     return OnnxTensor.createTensor(environment, tensor.data(), tensor.shape(), type);
   }
 
-  private static Tensor fromOnnx(String name, OnnxTensor value) throws OrtException {
+  private static Tensor fromOnnx(String name, OnnxTensor value, RunContext context) throws OrtException {
     TensorInfo info = value.getInfo();
     DataType type = Objects.requireNonNull(OnnxTypes.toDataType(info.onnxType), info.onnxType::name);
     long[] shape = info.getShape();
@@ -90,8 +104,8 @@ final class OnnxRuntimeInstance implements ModelInstance {
       flatten(value.getValue(), strings);
       return Tensor.ofStrings(name, shape, strings);
     }
-    ByteBuffer source = value.getByteBuffer();
-    ByteBuffer copy = Tensor.allocate(source.remaining());
+    ByteBuffer source = NativeOutputs.view(value);
+    ByteBuffer copy = context.allocate(source.remaining());
     copy.put(source).flip();
     return Tensor.of(name, type, shape, copy);
   }

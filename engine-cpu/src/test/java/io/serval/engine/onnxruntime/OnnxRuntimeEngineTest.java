@@ -7,10 +7,13 @@ import static org.assertj.core.api.Assertions.within;
 import io.serval.engine.DataType;
 import io.serval.engine.Device;
 import io.serval.engine.EngineContext;
+import io.serval.engine.EngineException;
 import io.serval.engine.InstanceSpec;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelLoadException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.ModelSignature;
+import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
 import io.serval.engine.Tensor;
 import io.serval.engine.TensorSpec;
@@ -64,9 +67,11 @@ class OnnxRuntimeEngineTest {
     Tensor input = Tensor.of("x", DataType.FP32, new long[] {2, 3, 48, 192}, readGolden("input_x.bin"));
     FloatBuffer expected = readGolden("output_softmax.bin").asFloatBuffer();
 
+    MemoryScope scope = MemoryScope.open();
     try (ModelInstance instance = engine.open(spec(MODEL_FILE))) {
-      RunResult result = instance.run(List.of(input), List.of(OUTPUT));
+      RunResult result = instance.run(List.of(input), List.of(OUTPUT), RunContext.of(scope));
       List<Tensor> outputs = result.outputs();
+      assertThat(scope.allocatedBytes()).as("outputs live in the run's scope").isEqualTo(2 * 2 * 4);
 
       assertThat(outputs).hasSize(1);
       Tensor output = outputs.get(0);
@@ -81,6 +86,32 @@ class OnnxRuntimeEngineTest {
       assertThat(result.inputNanos()).as("input phase measured").isPositive();
       assertThat(result.inferNanos()).as("infer phase measured").isPositive();
       assertThat(result.outputNanos()).as("output phase measured").isPositive();
+    } finally {
+      scope.release();
+    }
+    assertThat(scope.isReleased()).isTrue();
+  }
+
+  @Test
+  void readsOutputsThroughTheNativeViewWithOneCopy() {
+    assertThat(NativeOutputs.oneCopy()).isTrue();
+  }
+
+  @Test
+  void anAbortedRunStopsWithAnErrorAndTheSessionKeepsServing() throws Exception {
+    Tensor input = Tensor.of("x", DataType.FP32, new long[] {2, 3, 48, 192}, readGolden("input_x.bin"));
+    MemoryScope scope = MemoryScope.open();
+    try (ModelInstance instance = engine.open(spec(MODEL_FILE))) {
+      RunContext aborted = RunContext.of(scope);
+      aborted.abort();
+
+      assertThatThrownBy(() -> instance.run(List.of(input), List.of(OUTPUT), aborted))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("the run was stopped");
+      RunResult next = instance.run(List.of(input), List.of(OUTPUT), RunContext.of(scope));
+      assertThat(next.outputs().get(0).shape()).containsExactly(2, 2);
+    } finally {
+      scope.release();
     }
   }
 

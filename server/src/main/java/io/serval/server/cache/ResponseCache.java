@@ -2,20 +2,26 @@ package io.serval.server.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.serval.engine.Tensor;
 import io.serval.server.inference.RequestedOutput;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Final outputs of earlier requests, keyed by model, version and a SHA-256 digest of every input's name,
- * datatype, shape and bytes and of the requested outputs. Bounded by the bytes of the tensors it holds;
- * eviction runs on the writing thread, so the bound holds after every write.
+ * datatype, shape and bytes and of the requested outputs. It stores compact copies of the outputs (never
+ * views that would keep a whole batch's buffer alive), so the bytes it counts are the bytes it holds; eviction
+ * runs on the writing thread, so the bound holds after every write. Size, hits, misses and evictions are in
+ * Micrometer ({@code cache_*{cache="serval_response_cache"}}) once {@link #bindTo} has run.
  *
  * <pre>{@code
  * ResponseCache cache = ResponseCache.ofMaxBytes(256 << 20);
@@ -36,6 +42,7 @@ public final class ResponseCache {
         .maximumWeight(maxBytes)
         .weigher(ResponseCache::weigh)
         .executor(Runnable::run)
+        .recordStats()
         .build();
   }
 
@@ -81,8 +88,20 @@ public final class ResponseCache {
     return cache.getIfPresent(key);
   }
 
+  /** Stores compact copies of {@code outputs}, which may be views of request memory freed after this call. */
   public void put(Key key, List<Tensor> outputs) {
-    cache.put(key, List.copyOf(outputs));
+    List<Tensor> copies = new ArrayList<>(outputs.size());
+    outputs.forEach(output -> copies.add(output.compactCopy()));
+    cache.put(key, List.copyOf(copies));
+  }
+
+  /** Publishes the cache's size, bytes, hits, misses and evictions to {@code registry}. */
+  public void bindTo(MeterRegistry registry) {
+    CaffeineCacheMetrics.monitor(registry, cache, "serval_response_cache");
+    Gauge.builder("serval.response.cache.bytes", this, ResponseCache::weightedBytes)
+        .description("Bytes the response cache holds, as its bound counts them")
+        .baseUnit("bytes")
+        .register(registry);
   }
 
   /** Drops every entry of one model version, when it is unloaded. */

@@ -15,7 +15,7 @@ import java.util.Set;
  *   priority_levels: 2             # 1 is the highest; 0 turns priorities off
  *   default_priority_level: 2
  *   default_queue_policy:
- *     max_queue_size: 64           # 0: unbounded
+ *     max_queue_size: 64           # default 1024; 0: bounded only by the server's in-flight budget
  *     default_timeout_microseconds: 0
  *     timeout_action: REJECT       # or DELAY
  *     allow_timeout_override: true
@@ -37,7 +37,14 @@ public final class BatchingConfig {
       "max_queue_size", "default_timeout_microseconds", "timeout_action", "allow_timeout_override");
 
   /** No batching across requests, one priority, an unbounded queue: what a model without the block gets. */
-  static final BatchingConfig NONE = new BatchingConfig(false, new int[0], 0, 0, 0, 0, 0, TimeoutAction.REJECT, true);
+  /**
+   * The queue bound of a model that sets none: one model cannot take the whole server-wide in-flight budget
+   * ({@code limits.max_inflight_requests}) by default.
+   */
+  public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
+
+  static final BatchingConfig NONE =
+      new BatchingConfig(false, new int[0], 0, 0, 0, DEFAULT_MAX_QUEUE_SIZE, 0, TimeoutAction.REJECT, true);
 
   private final boolean enabled;
   private final int[] preferredBatchSizes;
@@ -85,7 +92,7 @@ public final class BatchingConfig {
     }
     ConfigReader queue = block.child("default_queue_policy");
     queue.rejectUnknownFields(QUEUE_FIELDS);
-    int maxQueue = (int) queue.integer("max_queue_size", 0, 0, Integer.MAX_VALUE);
+    int maxQueue = (int) queue.integer("max_queue_size", DEFAULT_MAX_QUEUE_SIZE, 0, Integer.MAX_VALUE);
     long timeout = queue.integer("default_timeout_microseconds", 0, 0, Long.MAX_VALUE / 1000);
     String action = queue.string("timeout_action", "REJECT");
     TimeoutAction timeoutAction = TimeoutAction.REJECT;

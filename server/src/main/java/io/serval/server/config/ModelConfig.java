@@ -51,7 +51,10 @@ public final class ModelConfig {
           "outputs",
           "parameters",
           "dynamic_batching",
-          "response_cache");
+          "response_cache",
+          "max_run_time_ms");
+  /** A run that takes a minute on a CPU is hung, not slow. */
+  static final long DEFAULT_MAX_RUN_TIME_MS = 60_000;
   private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "dims");
   private static final Set<String> OUTPUT_FIELDS = Set.of("name", "datatype", "dims", "labels");
 
@@ -69,6 +72,7 @@ public final class ModelConfig {
   private final Map<String, String> parameters;
   private final BatchingConfig batching;
   private final boolean responseCache;
+  private final long maxRunTimeMillis;
 
   private ModelConfig(
       String name,
@@ -84,7 +88,8 @@ public final class ModelConfig {
       @Nullable List<TensorConfig> outputs,
       Map<String, String> parameters,
       BatchingConfig batching,
-      boolean responseCache) {
+      boolean responseCache,
+      long maxRunTimeMillis) {
     this.name = name;
     this.directory = directory;
     this.source = source;
@@ -99,6 +104,7 @@ public final class ModelConfig {
     this.parameters = Map.copyOf(parameters);
     this.batching = batching;
     this.responseCache = responseCache;
+    this.maxRunTimeMillis = maxRunTimeMillis;
   }
 
   /**
@@ -154,6 +160,7 @@ public final class ModelConfig {
       cache.rejectUnknownFields(Set.of("enable"));
       responseCache = cache.bool("enable", false);
     }
+    long maxRunTime = root.integer("max_run_time_ms", DEFAULT_MAX_RUN_TIME_MS, 0, Long.MAX_VALUE / 1_000_000);
     root.throwIfErrors();
     return new ModelConfig(
         name,
@@ -169,7 +176,8 @@ public final class ModelConfig {
         outputs,
         parameters,
         batching,
-        responseCache);
+        responseCache,
+        maxRunTime);
   }
 
   private static long line(JsonProcessingException e) {
@@ -294,7 +302,8 @@ public final class ModelConfig {
         servedOutputs,
         parameters,
         batching,
-        responseCache);
+        responseCache,
+        maxRunTimeMillis);
   }
 
   private static boolean hasOpenFirstDim(TensorSpec spec) {
@@ -448,6 +457,14 @@ public final class ModelConfig {
   }
 
   /** Whether identical requests are answered from the server's response cache. */
+  /**
+   * How long one run may take before it is stopped and its requests answered DEADLINE_EXCEEDED ({@code
+   * max_run_time_ms}, default {@value #DEFAULT_MAX_RUN_TIME_MS}; 0: no limit).
+   */
+  public java.time.Duration maxRunTime() {
+    return java.time.Duration.ofMillis(maxRunTimeMillis);
+  }
+
   public boolean responseCache() {
     return responseCache;
   }

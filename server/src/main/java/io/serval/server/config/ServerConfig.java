@@ -6,12 +6,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.serval.server.admission.AdmissionControl;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,8 +46,18 @@ public final class ServerConfig {
           "log_level",
           "shutdown_timeout_seconds",
           "response_cache_bytes",
-          "engines");
-  private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements");
+          "engines",
+          "tls",
+          "auth",
+          "management");
+  private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements",
+      "max_inflight_requests", "max_inflight_bytes", "max_stream_inflight");
+  private static final Set<String> TLS = Set.of("cert", "key", "client_ca");
+  private static final Set<String> AUTH = Set.of("tokens");
+  private static final Set<String> TOKEN = Set.of("name", "sha256", "scopes");
+  private static final Set<String> MANAGEMENT = Set.of("port", "address");
+  /** The scopes a bearer token can hold: {@code infer} (every v2 call), {@code metrics}, {@code manage}. */
+  public static final List<String> SCOPES = List.of("infer", "manage", "metrics");
   private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
   private static final String ENV_PREFIX = "SERVAL_";
 
@@ -54,10 +68,15 @@ public final class ServerConfig {
   private final int cpuThreads;
   private final int maxRequestBytes;
   private final long maxRequestElements;
+  private final InflightLimits inflight;
   private final String logLevel;
   private final int shutdownTimeoutSeconds;
   private final long responseCacheBytes;
   private final Map<String, Map<String, String>> engines;
+  private final @Nullable Tls tls;
+  private final List<Token> tokens;
+  private final int managementPort;
+  private final InetAddress managementAddress;
 
   private ServerConfig(
       int httpPort,
@@ -67,10 +86,15 @@ public final class ServerConfig {
       int cpuThreads,
       int maxRequestBytes,
       long maxRequestElements,
+      InflightLimits inflight,
       String logLevel,
       int shutdownTimeoutSeconds,
       long responseCacheBytes,
-      Map<String, Map<String, String>> engines) {
+      Map<String, Map<String, String>> engines,
+      @Nullable Tls tls,
+      List<Token> tokens,
+      int managementPort,
+      InetAddress managementAddress) {
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
     this.metricsPort = metricsPort;
@@ -78,10 +102,15 @@ public final class ServerConfig {
     this.cpuThreads = cpuThreads;
     this.maxRequestBytes = maxRequestBytes;
     this.maxRequestElements = maxRequestElements;
+    this.inflight = inflight;
     this.logLevel = logLevel;
     this.shutdownTimeoutSeconds = shutdownTimeoutSeconds;
     this.responseCacheBytes = responseCacheBytes;
     this.engines = engines;
+    this.tls = tls;
+    this.tokens = List.copyOf(tokens);
+    this.managementPort = managementPort;
+    this.managementAddress = managementAddress;
   }
 
   /**
@@ -167,6 +196,10 @@ public final class ServerConfig {
     limits.rejectUnknownFields(LIMITS);
     int maxBytes = (int) limits.integer("max_request_bytes", 64L << 20, 1024, Integer.MAX_VALUE);
     long maxElements = limits.integer("max_request_elements", 1L << 28, 1, Long.MAX_VALUE);
+    InflightLimits inflight = new InflightLimits(
+        (int) limits.integer("max_inflight_requests", AdmissionControl.defaultMaxRequests(), 1, Integer.MAX_VALUE),
+        limits.integer("max_inflight_bytes", AdmissionControl.defaultMaxBytes(), 1, Long.MAX_VALUE),
+        (int) limits.integer("max_stream_inflight", 64, 1, 1 << 20));
     String level = root.string("log_level", "INFO");
     if (level != null && !LOG_LEVELS.contains(level.toUpperCase(Locale.ROOT))) {
       root.error("log_level", "'" + level + "' (expected one of: " + String.join(", ", LOG_LEVELS) + ")");
@@ -180,6 +213,29 @@ public final class ServerConfig {
     } else {
       enginesNode.node().fieldNames().forEachRemaining(name -> engines.put(name, enginesNode.stringMap(name)));
     }
+    Tls tls = readTls(root);
+    List<Token> tokens = readTokens(root);
+    ConfigReader management = root.child("management");
+    management.rejectUnknownFields(MANAGEMENT);
+    int managementPort = (int) management.integer("port", 8003, 0, 65535);
+    if (managementPort != 0 && (managementPort == http || managementPort == grpc || managementPort == metrics)) {
+      management.error("port",
+          managementPort + " is also http_port, grpc_port or metrics_port (expected: a port of its own)");
+    }
+    InetAddress managementAddress = InetAddress.getLoopbackAddress();
+    String address = management.string("address", null);
+    if (address != null) {
+      try {
+        managementAddress = InetAddress.getByName(address);
+      } catch (UnknownHostException e) {
+        management.error("address", "'" + address + "' is not an IP address or a known host name");
+      }
+    }
+    if (managementPort == 0 && managementAddress.isAnyLocalAddress() && (http == 0 || grpc == 0 || metrics == 0)) {
+      // Every port would be a free port on every interface: nothing would tell the management one apart.
+      management.error("port", "0 with a wildcard address needs http_port, grpc_port and metrics_port set"
+          + " (expected: a port number, or a specific management.address such as 127.0.0.1)");
+    }
     root.throwIfErrors();
     return new ServerConfig(
         http,
@@ -189,10 +245,102 @@ public final class ServerConfig {
         cpu == 0 ? available : cpu,
         maxBytes,
         maxElements,
+        inflight,
         level == null ? "INFO" : level.toUpperCase(Locale.ROOT),
         shutdown,
         cacheBytes,
-        engines);
+        engines,
+        tls,
+        tokens,
+        managementPort,
+        managementAddress);
+  }
+
+  private static @Nullable Tls readTls(ConfigReader root) {
+    if (!root.has("tls")) {
+      return null;
+    }
+    ConfigReader tls = root.child("tls");
+    tls.rejectUnknownFields(TLS);
+    if (!tls.isObject()) {
+      return null;
+    }
+    Path cert = readableFile(tls, "cert", true);
+    Path key = readableFile(tls, "key", true);
+    Path clientCa = readableFile(tls, "client_ca", false);
+    return cert == null || key == null ? null : new Tls(cert, key, clientCa);
+  }
+
+  /** The path in {@code field} when it names a readable file; reports it (naming the file) otherwise. */
+  private static @Nullable Path readableFile(ConfigReader reader, String field, boolean required) {
+    String value = reader.string(field, null);
+    if (value == null) {
+      if (required && !reader.has(field)) {
+        reader.error(field, "missing (expected: the path of a PEM file)");
+      }
+      return null;
+    }
+    Path path = Path.of(value);
+    if (!Files.isRegularFile(path)) {
+      reader.error(field, "cannot read '" + value + "': " + (Files.exists(path) ? "not a file" : "no such file"));
+      return null;
+    }
+    if (!Files.isReadable(path)) {
+      reader.error(field, "cannot read '" + value + "': permission denied");
+      return null;
+    }
+    return path;
+  }
+
+  private static List<Token> readTokens(ConfigReader root) {
+    ConfigReader auth = root.child("auth");
+    auth.rejectUnknownFields(AUTH);
+    List<Token> tokens = new ArrayList<>();
+    if (!auth.isObject()) {
+      return tokens;
+    }
+    Map<String, String> names = new HashMap<>();
+    Map<String, String> hashes = new HashMap<>();
+    for (ConfigReader item : auth.list("tokens")) {
+      if (!item.isObject()) {
+        item.error("", "is " + ConfigReader.describe(item.node()) + " (expected: a mapping with name, sha256, scopes)");
+        continue;
+      }
+      item.rejectUnknownFields(TOKEN);
+      String name = item.string("name", null);
+      if (name == null && !item.has("name")) {
+        item.error("name", "missing (expected: a name for logs, such as the client that holds the token)");
+      } else if (name != null && names.putIfAbsent(name, item.path()) != null) {
+        item.error("name", "'" + name + "' is also the name of " + names.get(name) + " (expected: a unique name)");
+      }
+      String sha256 = item.string("sha256", null);
+      if (sha256 == null && !item.has("sha256")) {
+        item.error("sha256", "missing (expected: the hex SHA-256 of the token, from printf %s \"$TOKEN\" | sha256sum)");
+      } else if (sha256 != null && !sha256.matches("[0-9a-fA-F]{64}")) {
+        item.error("sha256", "is not 64 hex digits (expected: the hex SHA-256 of the token, not the token itself)");
+        sha256 = null;
+      } else if (sha256 != null && hashes.putIfAbsent(sha256.toLowerCase(Locale.ROOT), item.path()) != null) {
+        item.error("sha256", "is also the hash of " + hashes.get(sha256.toLowerCase(Locale.ROOT))
+            + " (expected: one entry per token)");
+      }
+      Set<String> scopes = new LinkedHashSet<>();
+      for (ConfigReader scope : item.list("scopes")) {
+        String value = scope.scalar();
+        if (value == null || !SCOPES.contains(value)) {
+          scope.error("", "is " + ConfigReader.describe(scope.node())
+              + " (expected one of: " + String.join(", ", SCOPES) + ")");
+        } else {
+          scopes.add(value);
+        }
+      }
+      if (!item.has("scopes") || item.node().path("scopes").isArray() && item.node().path("scopes").isEmpty()) {
+        item.error("scopes", "missing or empty (expected: a list of " + String.join(", ", SCOPES) + ")");
+      }
+      if (name != null && sha256 != null && !scopes.isEmpty()) {
+        tokens.add(new Token(name, sha256.toLowerCase(Locale.ROOT), scopes));
+      }
+    }
+    return tokens;
   }
 
   private static Map<String, String> parseOptions(List<String> args, List<String> errors) {
@@ -229,6 +377,16 @@ public final class ServerConfig {
     for (String limit : LIMITS) {
       if (rest.equals("limits_" + limit)) {
         return "limits." + limit;
+      }
+    }
+    for (String field : TLS) {
+      if (rest.equals("tls_" + field)) {
+        return "tls." + field;
+      }
+    }
+    for (String field : MANAGEMENT) {
+      if (rest.equals("management_" + field)) {
+        return "management." + field;
       }
     }
     if (rest.startsWith("engines_") && rest.indexOf('_', "engines_".length()) > 0) {
@@ -293,6 +451,40 @@ public final class ServerConfig {
     return maxRequestElements;
   }
 
+  /** The server-wide budget of prediction work in flight, and the bound of one gRPC stream. */
+  public InflightLimits inflight() {
+    return inflight;
+  }
+
+  /**
+   * {@code limits.max_inflight_requests} and {@code limits.max_inflight_bytes}, the budget of accepted prediction
+   * requests not yet answered, and {@code limits.max_stream_inflight}, the requests one gRPC stream may have in
+   * flight before the server stops reading it.
+   */
+  public static final class InflightLimits {
+    private final int requests;
+    private final long bytes;
+    private final int perStream;
+
+    InflightLimits(int requests, long bytes, int perStream) {
+      this.requests = requests;
+      this.bytes = bytes;
+      this.perStream = perStream;
+    }
+
+    public int requests() {
+      return requests;
+    }
+
+    public long bytes() {
+      return bytes;
+    }
+
+    public int perStream() {
+      return perStream;
+    }
+  }
+
   /** The root log level. */
   public String logLevel() {
     return logLevel;
@@ -311,5 +503,41 @@ public final class ServerConfig {
   /** Settings per engine name. */
   public Map<String, String> engineSettings(String engine) {
     return engines.getOrDefault(engine, Map.of());
+  }
+
+  /** The TLS settings; {@code null} (the default) serves plaintext. */
+  public @Nullable Tls tls() {
+    return tls;
+  }
+
+  /** The bearer tokens; none (the default) leaves every endpoint open. */
+  public List<Token> tokens() {
+    return tokens;
+  }
+
+  /** The port of the management listener (8003), which alone serves management calls; 0 picks a free port. */
+  public int managementPort() {
+    return managementPort;
+  }
+
+  /** The address the management listener binds to: the loopback address unless configured. */
+  public InetAddress managementAddress() {
+    return managementAddress;
+  }
+
+  /**
+   * TLS for every port: the server's certificate chain and PKCS#8 private key (PEM files), and, when set, the
+   * CA certificates (PEM) that client certificates must chain to, which makes client certificates required.
+   */
+  public record Tls(Path cert, Path key, @Nullable Path clientCa) {}
+
+  /**
+   * A bearer token, known only by the hex SHA-256 of its value (lower case), with the scopes it grants: some of
+   * {@link #SCOPES}.
+   */
+  public record Token(String name, String sha256, Set<String> scopes) {
+    public Token {
+      scopes = Set.copyOf(scopes);
+    }
   }
 }

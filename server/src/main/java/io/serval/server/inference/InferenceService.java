@@ -23,6 +23,10 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,14 +68,20 @@ public final class InferenceService {
   }
 
   /**
-   * Runs a request on {@code version}. The future fails with a {@link ServalException} (possibly wrapped in a {@link
-   * CompletionException}; see {@link #unwrap}) that says what was wrong; it never throws. Cancelling it takes
-   * the request out of the queue if it has not started.
+   * Runs a request on {@code version} and encodes its answer with {@code encoder} on {@code executor} (never on an
+   * instance worker). The request's memory is released once its answer is encoded or it failed, so whatever the
+   * encoder makes must not keep views of the result's tensors. The future fails with a {@link ServalException}
+   * (possibly wrapped; see {@link #unwrap}); it never throws. Cancelling it takes the request out of the queue if
+   * it has not started.
+   *
+   * @param executor where the answer is finished (classification, cache) and encoded; the front end's choice
    */
-  public CompletableFuture<InferenceResult> infer(ModelVersion version, InferenceRequest request) {
+  public <T> CompletableFuture<T> infer(ModelVersion version, InferenceRequest request, Executor executor,
+      Function<InferenceResult, T> encoder) {
     long started = System.nanoTime();
     ModelMetrics metrics = version.metrics();
     metrics.started();
+    CompletableFuture<T> answer = new CompletableFuture<>();
     try {
       checkElementCount(request);
       int batch = InputValidator.validate(
@@ -86,33 +96,70 @@ public final class InferenceService {
         long now = System.nanoTime();
         if (hit != null) {
           metrics.cacheHit(batch, now - lookup, now - started);
-          return CompletableFuture.completedFuture(new InferenceResult(
-              version.modelName(), version.versionString(), request.id(), hit, outputs, RequestTimings.NONE));
+        } else {
+          metrics.cacheMiss(now - lookup);
         }
-        metrics.cacheMiss(now - lookup);
+        if (hit != null) {
+          InferenceResult cached = new InferenceResult(
+              version.modelName(), version.versionString(), request.id(), hit, outputs, RequestTimings.NONE);
+          return CompletableFuture.supplyAsync(
+              () -> encodeAndRelease(request, () -> encoder.apply(cached)), executor);
+        }
       }
       List<String> names = new ArrayList<>(outputs.size());
       outputs.forEach(output -> names.add(output.name()));
       ResponseCache.Key cacheKey = key;
-      CompletableFuture<Execution> job = version.pool().submit(request.inputs(), names, batch, options);
-      CompletableFuture<InferenceResult> result =
-          job.thenApply(execution -> finish(version, request, outputs, execution, cacheKey));
-      // The one place the outcome is recorded: a cancelled result never runs the stages before it.
-      result.whenComplete((answer, error) -> {
-        long elapsed = System.nanoTime() - started;
-        if (error == null) {
-          metrics.success(batch, answer.timings(), elapsed);
-        } else if (error instanceof CancellationException) {
-          job.cancel(false);
-          metrics.failure(ErrorKind.CANCELLED, elapsed);
-        } else {
-          metrics.failure(unwrap(error).kind(), elapsed);
+      CompletableFuture<Execution> queued =
+          version.pool().submit(request.inputs(), names, batch, options, request.memory());
+      int rows = batch;
+      // Recorded once: by the stage that answers, or as a cancellation if the caller gave up first.
+      AtomicBoolean recorded = new AtomicBoolean();
+      // The stage runs whenever the job completes (answer, failure or cancellation), so it always releases.
+      CompletableFuture<T> encoded = queued.handleAsync((execution, error) -> encodeAndRelease(request, () -> {
+        if (error != null) {
+          ServalException failure = unwrap(error);
+          if (recorded.compareAndSet(false, true)) {
+            metrics.failure(failure.kind(), System.nanoTime() - started);
+          }
+          throw failure;
+        }
+        InferenceResult result = finish(version, request, outputs, execution, cacheKey);
+        if (recorded.compareAndSet(false, true)) {
+          metrics.success(rows, result.timings(), System.nanoTime() - started);
+        }
+        return encoder.apply(result);
+      }), executor);
+      encoded.whenComplete((value, error) -> complete(answer, value, error));
+      answer.whenComplete((value, error) -> {
+        if (error instanceof CancellationException) {
+          queued.cancel(false);
+          if (recorded.compareAndSet(false, true)) {
+            metrics.failure(ErrorKind.CANCELLED, System.nanoTime() - started);
+          }
         }
       });
-      return result;
+      return answer;
     } catch (ServalException e) {
+      request.memory().release();
       metrics.failure(e.kind(), System.nanoTime() - started);
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static <T> T encodeAndRelease(InferenceRequest request, Supplier<T> encode) {
+    try {
+      return encode.get();
+    } finally {
+      request.memory().release();
+    }
+  }
+
+  private static <T> void complete(CompletableFuture<T> answer, @Nullable T value, @Nullable Throwable error) {
+    if (error != null) {
+      answer.completeExceptionally(error instanceof CompletionException && error.getCause() != null
+          ? error.getCause() : error);
+    } else {
+      answer.complete(value);
     }
   }
 

@@ -50,7 +50,5 @@ public final class ModelEntry {
     return ready.isEmpty() ? null : ready.get(0);
   }
 
-  void close(long drainMillis) {
-    versions.values().forEach(version -> version.close(drainMillis));
-  }
+
 }

@@ -142,7 +142,8 @@ public final class ModelRepository implements AutoCloseable {
       }
       ModelMetrics metrics = new ModelMetrics(registry, name, Long.toString(version));
       InstancePool pool = InstancePool.start(
-          name + " v" + version, opened, completed.batching(), completed.maxBatchSize(), metrics);
+          name + " v" + version, opened, completed.batching(), completed.maxBatchSize(), completed.maxRunTime(),
+          metrics);
       long elapsed = System.nanoTime() - started;
       loadTimer(registry, name, version, "success").record(elapsed, TimeUnit.NANOSECONDS);
       log.info("model {} v{}: {} instance{} x {}, max_batch_size {}{}, loaded in {} ms; {}",
@@ -240,9 +241,29 @@ public final class ModelRepository implements AutoCloseable {
     return models.values().stream().allMatch(entry -> entry.highestReady() != null);
   }
 
-  /** Lets in-flight requests finish for up to {@code drainMillis}, then releases every instance. */
+  /**
+   * Lets in-flight requests finish for up to {@code drainMillis}, then releases every instance. Versions drain
+   * side by side, each on its own thread ({@code serval-drain-<model>-<version>}), so the whole close takes one
+   * drain time, not one per version.
+   */
   public void close(long drainMillis) {
-    models.values().forEach(entry -> entry.close(drainMillis));
+    List<Thread> drains = new ArrayList<>();
+    for (ModelEntry entry : models.values()) {
+      for (ModelVersion version : entry.versions().values()) {
+        Thread drain = new Thread(() -> version.close(drainMillis),
+            "serval-drain-" + version.modelName() + "-" + version.version());
+        drain.start();
+        drains.add(drain);
+      }
+    }
+    for (Thread drain : drains) {
+      try {
+        drain.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   @Override

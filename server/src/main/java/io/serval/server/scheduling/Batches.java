@@ -2,6 +2,7 @@ package io.serval.server.scheduling;
 
 import io.serval.engine.DataType;
 import io.serval.engine.EngineException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -11,8 +12,8 @@ import java.util.List;
 final class Batches {
   private Batches() {}
 
-  /** The tensors of each job for one input, concatenated along dimension 0 (their other dims match). */
-  static Tensor concat(List<Tensor> parts) {
+  /** The tensors of each job for one input, concatenated along dimension 0 (their other dims match) in {@code memory}. */
+  static Tensor concat(List<Tensor> parts, MemoryScope memory) {
     Tensor first = parts.get(0);
     long rows = 0;
     long bytes = 0;
@@ -20,7 +21,7 @@ final class Batches {
       rows += part.dim(0);
       bytes += part.byteSize();
     }
-    ByteBuffer merged = Tensor.allocate(bytes);
+    ByteBuffer merged = memory.allocate(bytes);
     for (Tensor part : parts) {
       merged.put(part.data());
     }

@@ -3,8 +3,10 @@ package io.serval.server.scheduling;
 import io.serval.engine.DeadlineExceededException;
 import io.serval.engine.EngineException;
 import io.serval.engine.InvalidInputException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelUnavailableException;
+import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
 import io.serval.engine.ServalException;
 import io.serval.engine.Tensor;
@@ -13,7 +15,9 @@ import io.serval.server.metrics.ModelMetrics;
 import io.serval.server.metrics.RequestTimings;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -23,12 +27,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The instances of one model version and the {@link RequestQueue} in front of them. Each instance has its own
- * worker thread that takes the next batch, runs it and completes each request's future with exactly its own
- * rows, so native inference never runs on an event loop and an instance never runs two batches at once.
+ * worker thread ({@code serval-<model>-<version>-<i>}) that takes the next batch, runs it and completes each
+ * request's future with exactly its own rows, so native inference never runs on an event loop and an instance
+ * never runs two batches at once. Workers only run and complete: whoever waits on a future continues on its own
+ * executor, never on a worker.
+ *
+ * <p>Memory: a queued job holds a reference to its request's {@link MemoryScope} until a worker is done with it;
+ * merged batch inputs live in a scope of their own, freed right after the run; outputs live in the batch's output
+ * scope, which every request of the batch holds until its answer is written. A run that outlasts {@code
+ * max_run_time} is aborted ({@link RunContext#abort}) and its requests answered DEADLINE_EXCEEDED at once. When a
+ * batch of several requests fails, each is run again alone, so one poisonous request fails only itself.
  *
  * <pre>{@code
- * InstancePool pool = InstancePool.start("cls v1", instances, batching, 8, metrics);
- * pool.submit(inputs, List.of("prob"), 1, QueueOptions.DEFAULT).thenAccept(execution -> ...);
+ * InstancePool pool = InstancePool.start("cls v1", instances, batching, 8, Duration.ofSeconds(60), metrics);
+ * pool.submit(inputs, List.of("prob"), 1, QueueOptions.DEFAULT, memory).thenAccept(execution -> ...);
  * }</pre>
  */
 public final class InstancePool implements AutoCloseable {
@@ -44,24 +56,31 @@ public final class InstancePool implements AutoCloseable {
   private final BatchingConfig batching;
   private final RequestQueue queue;
   private final ModelMetrics metrics;
+  private final long maxRunTimeNanos;
   private final List<Thread> workers = new ArrayList<>();
+  /** The runs under way, to abort at the end of a drain. */
+  private final Set<RunContext> running = ConcurrentHashMap.newKeySet();
 
-  private InstancePool(
-      String name, List<ModelInstance> instances, BatchingConfig batching, int maxBatchSize, ModelMetrics metrics) {
+  private InstancePool(String name, List<ModelInstance> instances, BatchingConfig batching, int maxBatchSize,
+      java.time.Duration maxRunTime, ModelMetrics metrics) {
     this.name = name;
     this.instances = List.copyOf(instances);
     this.batching = batching;
     this.queue = new RequestQueue(name, batching, maxBatchSize);
+    this.maxRunTimeNanos = maxRunTime.toNanos();
     this.metrics = metrics;
   }
 
-  /** Starts one worker per instance. */
-  public static InstancePool start(
-      String name, List<ModelInstance> instances, BatchingConfig batching, int maxBatchSize, ModelMetrics metrics) {
+  /**
+   * Starts one worker per instance. A run longer than {@code maxRunTime} is stopped ({@code Duration.ZERO}: no
+   * limit).
+   */
+  public static InstancePool start(String name, List<ModelInstance> instances, BatchingConfig batching,
+      int maxBatchSize, java.time.Duration maxRunTime, ModelMetrics metrics) {
     if (instances.isEmpty()) {
       throw new IllegalArgumentException(name + ": no instances (expected: at least 1)");
     }
-    InstancePool pool = new InstancePool(name, instances, batching, maxBatchSize, metrics);
+    InstancePool pool = new InstancePool(name, instances, batching, maxBatchSize, maxRunTime, metrics);
     for (int i = 0; i < instances.size(); i++) {
       ModelInstance instance = instances.get(i);
       Thread worker = new Thread(() -> pool.work(instance), "serval-" + name.replace(' ', '-') + "-" + i);
@@ -73,15 +92,16 @@ public final class InstancePool implements AutoCloseable {
   }
 
   /**
-   * Queues a request of {@code rows} batch rows (1 for a model that is not batched). The future completes on a
-   * worker thread with the request's own outputs, or with the {@link ServalException} that failed it; cancelling
-   * it takes the request out of the queue if it has not started.
+   * Queues a request of {@code rows} batch rows (1 for a model that is not batched) whose inputs live in {@code
+   * memory}, which the job holds until no worker reads them any more. The future completes with the request's
+   * own outputs (attached to {@code memory}), or with the {@link ServalException} that failed it; cancelling it
+   * takes the request out of the queue if it has not started.
    *
    * @throws InvalidInputException for a priority outside the model's levels
    * @throws io.serval.engine.OverloadedException when the queue is full
    */
   public CompletableFuture<Execution> submit(
-      List<Tensor> inputs, List<String> outputNames, int rows, QueueOptions options) {
+      List<Tensor> inputs, List<String> outputNames, int rows, QueueOptions options, MemoryScope memory) {
     int levels = batching.priorityLevels();
     if (levels > 0 && (options.priority() < 0 || options.priority() > levels)) {
       throw new InvalidInputException(name + ": priority " + options.priority() + " (expected: 0 for the default, or"
@@ -92,8 +112,14 @@ public final class InstancePool implements AutoCloseable {
         ? options.timeoutMicros()
         : batching.defaultTimeoutMicros();
     long timeoutAt = timeoutMicros > 0 ? now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros) : 0;
-    Job job = new Job(inputs, outputNames, rows, queue.laneOf(options.priority()), timeoutAt, options.deadlineNanos());
-    queue.offer(job);
+    Job job = new Job(
+        inputs, outputNames, rows, queue.laneOf(options.priority()), timeoutAt, options.deadlineNanos(), memory);
+    try {
+      queue.offer(job);
+    } catch (ServalException e) {
+      job.releaseMemory();
+      throw e;
+    }
     List<ScheduledFuture<?>> timers = new ArrayList<>(2);
     for (long at : new long[] {timeoutAt, options.deadlineNanos()}) {
       if (at != 0) {
@@ -135,29 +161,59 @@ public final class InstancePool implements AutoCloseable {
   }
 
   private void run(ModelInstance instance, List<Job> batch) {
-    long started = System.nanoTime();
-    List<Job> live = new ArrayList<>(batch.size());
-    for (Job job : batch) {
-      if (job.future.isDone()) {
-        continue;
+    try {
+      long started = System.nanoTime();
+      List<Job> live = new ArrayList<>(batch.size());
+      for (Job job : batch) {
+        if (job.future.isDone()) {
+          continue;
+        }
+        if (job.deadlineNanos != 0 && started - job.deadlineNanos >= 0) {
+          job.future.completeExceptionally(new DeadlineExceededException(name + ": the request's deadline passed"
+              + " before an instance was free; it was not run"));
+          continue;
+        }
+        live.add(job);
       }
-      if (job.deadlineNanos != 0 && started - job.deadlineNanos >= 0) {
-        job.future.completeExceptionally(new DeadlineExceededException(name + ": the request's deadline passed"
-            + " before an instance was free; it was not run"));
-        continue;
+      if (live.isEmpty()) {
+        return;
       }
-      live.add(job);
+      try {
+        runBatch(instance, live, started);
+      } catch (ServalException e) {
+        if (live.size() == 1 || e instanceof DeadlineExceededException) {
+          live.forEach(job -> job.future.completeExceptionally(e));
+          return;
+        }
+        // One request may be what broke the batch: run each alone so that only it fails.
+        for (Job job : live) {
+          try {
+            runBatch(instance, List.of(job), System.nanoTime());
+          } catch (ServalException alone) {
+            job.future.completeExceptionally(alone);
+          }
+        }
+      }
+    } finally {
+      batch.forEach(Job::releaseMemory);
     }
-    if (live.isEmpty()) {
-      return;
-    }
+  }
+
+  /** Runs {@code live} as one batch and completes each job with its own rows; throws what failed the run. */
+  private void runBatch(ModelInstance instance, List<Job> live, long started) {
+    MemoryScope outputMemory = MemoryScope.open();
+    MemoryScope mergedMemory = live.size() > 1 ? MemoryScope.open() : null;
+    RunContext context = RunContext.of(outputMemory);
+    ScheduledFuture<?> watchdog = maxRunTimeNanos <= 0 ? null
+        : TIMER.schedule(() -> stop(context, live), maxRunTimeNanos, TimeUnit.NANOSECONDS);
+    running.add(context);
     try {
       RunResult result;
       List<List<Tensor>> outputs = new ArrayList<>(live.size());
       int rows = 0;
-      if (live.size() == 1) {
+      if (mergedMemory == null) {
         Job job = live.get(0);
-        result = instance.run(job.inputs, job.outputNames);
+        result = instance.run(job.inputs, job.outputNames, context);
         outputs.add(result.outputs());
         rows = job.rows;
       } else {
@@ -172,9 +228,9 @@ public final class InstancePool implements AutoCloseable {
           for (Job job : live) {
             parts.add(job.inputs.get(input));
           }
-          merged.add(Batches.concat(parts));
+          merged.add(Batches.concat(parts, mergedMemory));
         }
-        result = instance.run(merged, live.get(0).outputNames);
+        result = instance.run(merged, live.get(0).outputNames, context);
         for (int i = 0; i < live.size(); i++) {
           outputs.add(new ArrayList<>());
         }
@@ -185,19 +241,55 @@ public final class InstancePool implements AutoCloseable {
           }
         }
       }
+      if (context.isAborted()) {
+        answerAborted(live);
+        return;
+      }
       metrics.executed(rows, result.inputNanos(), result.inferNanos(), result.outputNanos());
       for (int i = 0; i < live.size(); i++) {
         Job job = live.get(i);
+        job.memory().attach(outputMemory);
         job.future.complete(new Execution(outputs.get(i), new RequestTimings(
             started - job.enqueuedNanos, result.inputNanos(), result.inferNanos(), result.outputNanos())));
       }
     } catch (ServalException e) {
-      live.forEach(job -> job.future.completeExceptionally(e));
+      if (!context.isAborted()) {
+        throw e;
+      }
+      answerAborted(live);
     } catch (RuntimeException | Error e) {
-      log.error("{}: the engine failed unexpectedly", name, e);
-      EngineException failure = new EngineException(name + ": the engine failed: " + e, e);
-      live.forEach(job -> job.future.completeExceptionally(failure));
+      if (!context.isAborted()) {
+        throw new EngineException(name + ": the engine failed: " + e, e);
+      }
+      answerAborted(live);
+    } finally {
+      running.remove(context);
+      if (watchdog != null) {
+        watchdog.cancel(false);
+      }
+      if (mergedMemory != null) {
+        mergedMemory.release();
+      }
+      outputMemory.release();
     }
+  }
+
+  /**
+   * Answers the requests of an aborted run: those the watchdog answered keep its answer; the others were stopped
+   * by the end of a drain.
+   */
+  private void answerAborted(List<Job> live) {
+    ModelUnavailableException unloaded =
+        new ModelUnavailableException(name + " was unloaded while the request ran; its run was stopped");
+    live.forEach(job -> job.future.completeExceptionally(unloaded));
+  }
+
+  /** Past {@code max_run_time}: stops the run and answers its requests at once. */
+  private void stop(RunContext context, List<Job> live) {
+    DeadlineExceededException timedOut = new DeadlineExceededException(name + ": the run took longer than"
+        + " max_run_time (" + TimeUnit.NANOSECONDS.toMillis(maxRunTimeNanos) + " ms) and was stopped");
+    live.forEach(job -> job.future.completeExceptionally(timedOut));
+    context.abort();
   }
 
   /** The number of instances. */
@@ -211,8 +303,10 @@ public final class InstancePool implements AutoCloseable {
   }
 
   /**
-   * Stops taking requests, lets the queued ones finish for up to {@code timeoutMillis}, then stops the workers
-   * and closes the instances.
+   * Stops taking requests and lets the queued ones finish for up to {@code timeoutMillis}; past that, fails what
+   * is still queued, aborts the runs under way, and closes the instances. An instance whose run ignores the abort
+   * and is still running 10 seconds later is left open (closing a session under a running model would crash the
+   * process), and the log says so.
    */
   public void close(long timeoutMillis) {
     queue.close();
@@ -221,7 +315,11 @@ public final class InstancePool implements AutoCloseable {
       for (Thread worker : workers) {
         worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       }
-      // Past the drain time: workers finish the batch they run and see the interrupt in the queue.
+      Job left;
+      while ((left = queue.pollAny()) != null) {
+        left.future.completeExceptionally(new ModelUnavailableException(name + " was unloaded before the request ran"));
+      }
+      running.forEach(RunContext::abort);
       workers.forEach(Thread::interrupt);
       for (Thread worker : workers) {
         worker.join(TimeUnit.SECONDS.toMillis(10));
@@ -229,15 +327,12 @@ public final class InstancePool implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    Job left;
-    while ((left = queue.pollAny()) != null) {
-      left.future.completeExceptionally(new ModelUnavailableException(name + " was unloaded before the request ran"));
-    }
-    if (workers.stream().anyMatch(Thread::isAlive)) {
-      log.warn("{}: a run did not finish in time; its native session is left open", name);
-      return;
-    }
-    for (ModelInstance instance : instances) {
+    for (int i = 0; i < instances.size(); i++) {
+      ModelInstance instance = instances.get(i);
+      if (workers.get(i).isAlive()) {
+        log.warn("{}: a run ignored the abort and is still going; its native session is left open", name);
+        continue;
+      }
       try {
         instance.close();
       } catch (RuntimeException e) {

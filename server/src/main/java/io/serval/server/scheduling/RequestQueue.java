@@ -86,6 +86,8 @@ final class RequestQueue {
       job.dequeued = true;
       size--;
       changed.signalAll();
+      // Never taken by a worker: nothing reads its inputs any more.
+      job.releaseMemory();
       return true;
     } finally {
       lock.unlock();
@@ -186,13 +188,14 @@ final class RequestQueue {
     size--;
   }
 
-  /** Takes any queued job out, for failing what is left at close. */
+  /** Takes any queued job out, for failing what is left at close; its memory is released. */
   @Nullable Job pollAny() {
     lock.lock();
     try {
       Job job = oldestOfHighestPriority();
       if (job != null) {
         take(job);
+        job.releaseMemory();
       }
       return job;
     } finally {

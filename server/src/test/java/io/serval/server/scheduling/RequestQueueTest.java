@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.serval.engine.DeadlineExceededException;
 import io.serval.engine.OverloadedException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.Tensor;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.config.ModelConfig;
@@ -38,7 +39,8 @@ class RequestQueueTest {
   void mergesOnlyRequestsWhoseOtherDimensionsMatchUpToMaxBatchSize() throws Exception {
     RequestQueue queue = queue("max_batch_size: 4\ndynamic_batching: {}\n", 4);
     Job a = job(queue, 3, 0);
-    Job wide = new Job(List.of(Tensor.ofFloats("x", new long[] {1, 8}, new float[8])), List.of("y"), 1, 0, 0, 0);
+    Job wide = new Job(
+        List.of(Tensor.ofFloats("x", new long[] {1, 8}, new float[8])), List.of("y"), 1, 0, 0, 0, MemoryScope.open());
     Job b = job(queue, 2, 0);
     Job c = job(queue, 1, 0);
     for (Job job : List.of(a, wide, b, c)) {
@@ -135,6 +137,6 @@ class RequestQueueTest {
 
   private static Job job(RequestQueue queue, int rows, int priority) {
     return new Job(List.of(Tensor.ofFloats("x", new long[] {rows, 4}, new float[rows * 4])), List.of("y"), rows,
-        queue.laneOf(priority), 0, 0);
+        queue.laneOf(priority), 0, 0, MemoryScope.open());
   }
 }

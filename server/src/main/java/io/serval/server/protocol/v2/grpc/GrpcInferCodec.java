@@ -3,6 +3,7 @@ package io.serval.server.protocol.v2.grpc;
 import com.google.protobuf.ByteString;
 import io.serval.engine.DataType;
 import io.serval.engine.InvalidInputException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.Shapes;
 import io.serval.engine.Tensor;
 import io.serval.engine.UnsupportedFeatureException;
@@ -25,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 final class GrpcInferCodec {
   private GrpcInferCodec() {}
 
-  static InferenceRequest decode(ModelInferRequest request, long deadlineNanos) {
+  /** Decodes a request, copying its tensors into {@code memory}. */
+  static InferenceRequest decode(ModelInferRequest request, long deadlineNanos, MemoryScope memory) {
     Map<String, Object> parameters = parameters(request.getParametersMap(), "the request");
     int raw = request.getRawInputContentsCount();
     if (raw > 0 && raw != request.getInputsCount()) {
@@ -43,10 +45,7 @@ final class GrpcInferCodec {
             + " BF16, BYTES)");
       }
       Map<String, Object> inputParameters = parameters(input.getParametersMap(), "input '" + name + "'");
-      if (inputParameters.containsKey("shared_memory_region")) {
-        throw new UnsupportedFeatureException("input '" + name + "' uses shared_memory_region; Serval does not"
-            + " support shared memory tensors (send the data in the request)");
-      }
+      InferenceRequest.rejectSharedMemory(inputParameters, "input '" + name + "'");
       long[] shape = shape(name, input.getShapeList());
       boolean typed = input.hasContents() && !isEmpty(input.getContents());
       if (raw > 0) {
@@ -55,33 +54,24 @@ final class GrpcInferCodec {
               + " raw_input_contents (expected: all inputs in raw_input_contents, or all in contents)");
         }
         ByteString bytes = request.getRawInputContents(i);
-        ByteBuffer buffer = Tensor.allocate(bytes.size());
+        ByteBuffer buffer = memory.allocate(bytes.size());
         bytes.copyTo(buffer);
         buffer.flip();
         inputs.add(Tensor.of(name, type, shape, buffer));
       } else {
-        inputs.add(TypedContents.toTensor(name, type, shape, input.getContents()));
+        inputs.add(TypedContents.toTensor(name, type, shape, input.getContents(), memory));
       }
     }
     List<RequestedOutput> outputs = null;
     if (request.getOutputsCount() > 0) {
       outputs = new ArrayList<>();
       for (ModelInferRequest.InferRequestedOutputTensor output : request.getOutputsList()) {
-        Map<String, Object> outputParameters = parameters(output.getParametersMap(), "output '" + output.getName() + "'");
-        Object classification = outputParameters.getOrDefault("classification", 0L);
-        if (!(classification instanceof Long) || (Long) classification < 0
-            || (Long) classification > Integer.MAX_VALUE) {
-          throw new InvalidInputException("output '" + output.getName() + "': classification is " + classification
-              + " (expected: a class count >= 1)");
-        }
-        if (outputParameters.containsKey("shared_memory_region")) {
-          throw new UnsupportedFeatureException("output '" + output.getName() + "' uses shared_memory_region;"
-              + " Serval does not support shared memory tensors");
-        }
-        outputs.add(new RequestedOutput(output.getName(), true, (int) (long) (Long) classification));
+        outputs.add(RequestedOutput.of(output.getName(),
+            parameters(output.getParametersMap(), "output '" + output.getName() + "'"), true));
       }
     }
-    return new InferenceRequest(request.getId(), parameters, inputs, outputs, true, deadlineNanos);
+    InferenceRequest.rejectSharedMemory(parameters, "the request");
+    return new InferenceRequest(request.getId(), parameters, inputs, outputs, true, deadlineNanos, memory);
   }
 
   /**

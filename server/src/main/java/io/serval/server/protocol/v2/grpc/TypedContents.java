@@ -3,6 +3,7 @@ package io.serval.server.protocol.v2.grpc;
 import com.google.protobuf.ByteString;
 import io.serval.engine.DataType;
 import io.serval.engine.InvalidInputException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.Shapes;
 import io.serval.engine.Tensor;
 import io.serval.protocol.v2.InferTensorContents;
@@ -19,7 +20,7 @@ import org.jspecify.annotations.Nullable;
 final class TypedContents {
   private TypedContents() {}
 
-  static Tensor toTensor(String name, DataType type, long[] shape, InferTensorContents contents) {
+  static Tensor toTensor(String name, DataType type, long[] shape, InferTensorContents contents, MemoryScope memory) {
     String field = fieldFor(name, type);
     String used = usedField(contents);
     long expected = Shapes.elementCount(shape);
@@ -33,13 +34,18 @@ final class TypedContents {
           + expected + " for shape " + Shapes.format(shape) + ")");
     }
     if (type == DataType.BYTES) {
-      List<byte[]> elements = new ArrayList<>(count);
+      long bytes = 0;
       for (ByteString element : contents.getBytesContentsList()) {
-        elements.add(element.toByteArray());
+        bytes += Integer.BYTES + element.size();
       }
-      return Tensor.ofBytes(name, shape, elements);
+      ByteBuffer buffer = memory.allocate(bytes);
+      for (ByteString element : contents.getBytesContentsList()) {
+        buffer.putInt(element.size());
+        element.copyTo(buffer);
+      }
+      return Tensor.of(name, type, shape, buffer.flip());
     }
-    ByteBuffer buffer = Tensor.allocate((long) count * type.byteSize());
+    ByteBuffer buffer = memory.allocate((long) count * type.byteSize());
     for (int i = 0; i < count; i++) {
       switch (type) {
         case BOOL:

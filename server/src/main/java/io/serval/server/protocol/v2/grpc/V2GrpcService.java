@@ -1,11 +1,12 @@
 package io.serval.server.protocol.v2.grpc;
 
 import com.linecorp.armeria.server.ServiceRequestContext;
-import io.grpc.Status;
+import com.linecorp.armeria.unsafe.grpc.GrpcUnsafeBufferUtil;
 import io.netty.channel.EventLoop;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.serval.engine.ErrorKind;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.ServalException;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelConfigRequest;
@@ -28,12 +29,15 @@ import io.serval.protocol.v2.ServerMetadataResponse;
 import io.serval.protocol.v2.ServerReadyRequest;
 import io.serval.protocol.v2.ServerReadyResponse;
 import io.serval.server.ServerStatus;
+import io.serval.server.admission.AdmissionControl;
+import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
-import io.serval.server.protocol.ErrorMapping;
+import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.ModelVersion;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -51,11 +55,17 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   private final InferenceService inference;
   private final V2Messages messages;
   private final ServerStatus status;
+  private final int maxStreamInflight;
 
-  public V2GrpcService(InferenceService inference, V2Messages messages, ServerStatus status) {
+  /** A service whose streams each have at most {@code maxStreamInflight} requests in flight. */
+  public V2GrpcService(InferenceService inference, V2Messages messages, ServerStatus status, int maxStreamInflight) {
+    if (maxStreamInflight < 1) {
+      throw new IllegalArgumentException("maxStreamInflight: " + maxStreamInflight + " (expected: >= 1)");
+    }
     this.inference = inference;
     this.messages = messages;
     this.status = status;
+    this.maxStreamInflight = maxStreamInflight;
   }
 
   @Override
@@ -109,38 +119,54 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     // A cancelled call (client gone, deadline passed) takes its request out of the queue.
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     ((ServerCallStreamObserver<ModelInferResponse>) response).setOnCancelHandler(() -> cancelled.complete(null));
-    start(ctx, request, deadline, cancelled)
-        .whenComplete((result, error) -> {
+    start(ctx, request, deadline, cancelled, GrpcInferCodec::encode)
+        .whenComplete((answer, error) -> {
           if (cancelled.isDone()) {
             return;
           }
           if (error != null) {
-            response.onError(toStatus(InferenceService.unwrap(error)));
+            response.onError(InferenceService.unwrap(error));
           } else {
-            response.onNext(GrpcInferCodec.encode(result));
+            response.onNext(answer);
             response.onCompleted();
           }
         });
   }
 
   /**
-   * Resolves, decodes and queues a request: a small one on the calling event loop (a copy of a few hundred
-   * kilobytes costs less than a thread hop), a large one, whose raw contents can be tens of megabytes to copy,
-   * on Armeria's blocking executor. When {@code cancelled} completes, the request leaves the queue.
+   * Resolves, decodes and queues a request, and encodes its answer with {@code encoder}: a small one on the
+   * calling event loop (a copy of a few hundred kilobytes costs less than a thread hop), a large one, whose raw
+   * contents can be tens of megabytes to copy, on Armeria's blocking executor. When {@code cancelled} completes,
+   * the request leaves the queue.
    */
-  private CompletableFuture<InferenceResult> start(ServiceRequestContext ctx, ModelInferRequest request,
-      long deadline, @Nullable CompletableFuture<Void> cancelled) {
-    Supplier<CompletableFuture<InferenceResult>> start = () -> {
-      // An unknown model or version is the first thing to report, before anything about the inputs.
-      ModelVersion version = inference.resolve(request.getModelName(), request.getModelVersion());
-      CompletableFuture<InferenceResult> answer = inference.infer(version, GrpcInferCodec.decode(request, deadline));
-      if (cancelled != null) {
-        cancelled.thenRun(() -> answer.cancel(false));
+  private <T> CompletableFuture<T> start(ServiceRequestContext ctx, ModelInferRequest request, long deadline,
+      @Nullable CompletableFuture<Void> cancelled, Function<InferenceResult, T> encoder) {
+    boolean inline = request.getSerializedSize() <= INLINE_DECODE_BYTES;
+    Executor executor = inline ? ctx.eventLoop() : ctx.blockingTaskExecutor();
+    Supplier<CompletableFuture<T>> start = () -> {
+      try {
+        // An unknown model or version is the first thing to report, before anything about the inputs.
+        ModelVersion version = inference.resolve(request.getModelName(), request.getModelVersion());
+        AdmissionControl.charge(ctx, request.getSerializedSize());
+        MemoryScope memory = MemoryScope.open();
+        InferenceRequest decoded;
+        try {
+          decoded = GrpcInferCodec.decode(request, deadline, memory);
+        } catch (RuntimeException e) {
+          memory.release();
+          throw e;
+        }
+        CompletableFuture<T> answer = inference.infer(version, decoded, executor, encoder);
+        if (cancelled != null) {
+          cancelled.thenRun(() -> answer.cancel(false));
+        }
+        return answer;
+      } finally {
+        releaseNetworkBuffer(ctx, request);
       }
-      return answer;
     };
-    if (request.getSerializedSize() > INLINE_DECODE_BYTES) {
-      return CompletableFuture.supplyAsync(start, ctx.blockingTaskExecutor()).thenCompose(Function.identity());
+    if (!inline) {
+      return CompletableFuture.supplyAsync(start, executor).thenCompose(Function.identity());
     }
     try {
       return start.get();
@@ -151,12 +177,18 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
   /**
    * Each request on the stream is answered by one message on it, in the order they finish; a failed request
-   * becomes an {@code error_message} and the stream goes on, as Triton's decoupled-free streaming does.
+   * becomes an {@code error_message} and the stream goes on, as Triton's decoupled-free streaming does. At most
+   * {@code maxStreamInflight} requests of one stream are in flight: past that the server stops reading the stream
+   * (gRPC flow control) until an answer goes out, so one stream cannot queue unbounded work.
    */
   @Override
   public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> response) {
     ServiceRequestContext ctx = ServiceRequestContext.current();
     EventLoop eventLoop = ctx.eventLoop();
+    ServerCallStreamObserver<ModelStreamInferResponse> call =
+        (ServerCallStreamObserver<ModelStreamInferResponse>) response;
+    call.disableAutoRequest();
+    call.request(maxStreamInflight);
     return new StreamObserver<>() {
       // Touched only on the event loop, where Armeria delivers requests and where answers are written.
       private int pending;
@@ -166,16 +198,11 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       public void onNext(ModelInferRequest request) {
         pending++;
         long deadline = deadline(ctx);
-        start(ctx, request, deadline, null)
-            .whenComplete((result, error) -> {
-              ModelStreamInferResponse.Builder message = ModelStreamInferResponse.newBuilder();
-              if (error != null) {
-                message.setErrorMessage(InferenceService.unwrap(error).getMessage());
-              } else {
-                message.setInferResponse(GrpcInferCodec.encode(result));
-              }
-              send(message.build());
-            });
+        start(ctx, request, deadline, null, result -> ModelStreamInferResponse.newBuilder()
+                .setInferResponse(GrpcInferCodec.encode(result))
+                .build())
+            .whenComplete((message, error) -> send(error == null ? message
+                : ModelStreamInferResponse.newBuilder().setErrorMessage(errorMessage(ctx, error)).build()));
       }
 
       private void send(ModelStreamInferResponse message) {
@@ -183,8 +210,13 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
         // every answer from the event loop keeps headers first and answers in completion order.
         eventLoop.execute(() -> {
           response.onNext(message);
-          if (--pending == 0 && halfClosed) {
-            response.onCompleted();
+          pending--;
+          if (halfClosed) {
+            if (pending == 0) {
+              response.onCompleted();
+            }
+          } else {
+            call.request(1);
           }
         });
       }
@@ -204,23 +236,43 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     };
   }
 
+  /**
+   * Gives the request's network buffer back to Armeria. The service is built with {@code
+   * unsafeWrapRequestBuffers}, so the bytes of {@code raw_input_contents} are the received buffer itself, not a
+   * heap copy; decoding copies them once into the request's memory, and then they are released here, on the event
+   * loop that owns the buffer registry of the call.
+   */
+  private static void releaseNetworkBuffer(ServiceRequestContext ctx, ModelInferRequest request) {
+    if (ctx.eventLoop().inEventLoop()) {
+      GrpcUnsafeBufferUtil.releaseBuffer(request, ctx);
+    } else {
+      ctx.eventLoop().execute(() -> GrpcUnsafeBufferUtil.releaseBuffer(request, ctx));
+    }
+  }
+
+  /** The message of a failed stream request: the error's own, or the generic one for an internal error. */
+  private static String errorMessage(ServiceRequestContext ctx, Throwable error) {
+    ServalException failure = InferenceService.unwrap(error);
+    if (failure.kind() == ErrorKind.INTERNAL) {
+      return InternalErrors.report(ctx.id().text(), "ModelStreamInfer", failure);
+    }
+    return failure.getMessage();
+  }
+
   private static long deadline(ServiceRequestContext ctx) {
     return GrpcInferCodec.deadline(ctx.request().headers().get("grpc-timeout"));
   }
 
+  /** Answers with {@code answer}'s message, or its error, which {@link GrpcErrors} turns into a status. */
   private static <T> void reply(StreamObserver<T> response, Supplier<T> answer) {
     T message;
     try {
       message = answer.get();
-    } catch (ServalException e) {
-      response.onError(toStatus(e));
+    } catch (RuntimeException e) {
+      response.onError(e);
       return;
     }
     response.onNext(message);
     response.onCompleted();
-  }
-
-  private static StatusRuntimeException toStatus(ServalException error) {
-    return Status.fromCode(ErrorMapping.grpcCode(error.kind())).withDescription(error.getMessage()).asRuntimeException();
   }
 }

@@ -15,12 +15,14 @@ import io.serval.engine.PayloadTooLargeException;
 import io.serval.server.inference.InferenceService;
 import io.serval.engine.ServalException;
 import io.serval.server.protocol.ErrorMapping;
+import io.serval.server.protocol.InternalErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The v2 HTTP error body, {@code {"error": "...", "request_id": "..."}}, with the status {@link ErrorMapping}
- * gives. Internal errors are logged with their stack trace; the caller gets only the message.
+ * gives. Internal errors are reported by {@link InternalErrors}: the caller gets only a generic message with the
+ * request id.
  */
 public final class HttpErrors {
   private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
@@ -29,12 +31,14 @@ public final class HttpErrors {
   private HttpErrors() {}
 
   public static HttpResponse response(RequestContext ctx, ServalException error) {
+    String message;
     if (error.kind() == ErrorKind.INTERNAL) {
-      log.error("[{}] {} {}: {}", ctx.id().text(), ctx.method(), ctx.path(), error.getMessage(), error);
+      message = InternalErrors.report(ctx.id().text(), ctx.method() + " " + ctx.path(), error);
     } else {
       log.debug("[{}] {} {}: {}", ctx.id().text(), ctx.method(), ctx.path(), error.getMessage());
+      message = error.getMessage();
     }
-    HttpResponse response = response(ErrorMapping.httpStatus(error.kind()), error.getMessage(), ctx.id().text());
+    HttpResponse response = response(ErrorMapping.httpStatus(error.kind()), message, ctx.id().text());
     if (error.kind() == ErrorKind.OVERLOADED) {
       // The queue drains in milliseconds; one second is the smallest wait the header can say.
       return response.mapHeaders(headers -> headers.toBuilder().set(HttpHeaderNames.RETRY_AFTER, "1").build());
@@ -43,7 +47,8 @@ public final class HttpErrors {
   }
 
   public static HttpResponse response(HttpStatus status, String message, String requestId) {
-    return HttpResponse.of(status, MediaType.JSON_UTF_8, body(message, requestId));
+    // Plain application/json, as Triton sends it: KServe's client shows the message only for exactly that type.
+    return HttpResponse.of(status, MediaType.JSON, body(message, requestId));
   }
 
   /** The error for a body over {@code limits.max_request_bytes}. */

@@ -2,6 +2,7 @@ package io.serval.server.protocol.v2.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Message;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpHeaderNames;
@@ -13,10 +14,12 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.serval.engine.InvalidInputException;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.ServalException;
 import io.serval.engine.UnsupportedFeatureException;
 import io.serval.server.ServerStatus;
-import io.serval.server.inference.InferenceResult;
+import io.serval.server.admission.AdmissionControl;
+import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
@@ -60,8 +63,8 @@ public final class V2HttpService {
 
   /** Binds every v2 route to {@code sb}. */
   public void bindTo(ServerBuilder sb) {
-    sb.route().get("/v2/health/live").build((ctx, req) -> health(status.live()));
-    sb.route().get("/v2/health/ready").build((ctx, req) -> health(status.ready()));
+    sb.route().get("/v2/health/live").build((ctx, req) -> health("live", status.live()));
+    sb.route().get("/v2/health/ready").build((ctx, req) -> health("ready", status.ready()));
     sb.route().get("/v2").build((ctx, req) -> json(messages.serverMetadata()));
     for (String base : new String[] {MODEL, VERSION}) {
       sb.route().get(base).build(answer(ctx -> json(messages.modelMetadata(model(ctx), version(ctx)))));
@@ -89,26 +92,38 @@ public final class V2HttpService {
     return version == null ? "" : version;
   }
 
-  private static HttpResponse health(boolean healthy) {
-    return HttpResponse.of(healthy ? HttpStatus.OK : HttpStatus.BAD_REQUEST);
+  /**
+   * A server health answer as the Open Inference Protocol's REST spec words it, {@code {"live": true}} or {@code
+   * {"ready": true}}; Triton's status codes: 200 when healthy, 400 (with {@code false}) when not. Triton's clients
+   * read only the status; KServe's parse the body.
+   */
+  private static HttpResponse health(String field, boolean healthy) {
+    ObjectNode body = MAPPER.createObjectNode().put(field, healthy);
+    return HttpResponse.of(healthy ? HttpStatus.OK : HttpStatus.BAD_REQUEST, MediaType.JSON, body.toString());
   }
 
+  /**
+   * A model's readiness: 200 {@code {"name": "m", "ready": true}}, or 400 with the same object saying {@code false}
+   * plus the v2 error fields ({@code error}, {@code request_id}), so it reads both as the Open Inference Protocol's
+   * model-ready answer and as a v2 error.
+   */
   private HttpResponse modelReady(ServiceRequestContext ctx) {
-    if (messages.modelReady(model(ctx), version(ctx))) {
-      return HttpResponse.of(HttpStatus.OK);
-    }
+    String model = model(ctx);
     String version = version(ctx);
-    return HttpErrors.response(HttpStatus.BAD_REQUEST,
-        "model '" + model(ctx) + "'" + (version.isEmpty() ? "" : " version " + version) + " is not ready",
-        ctx.id().text());
+    ObjectNode body = MAPPER.createObjectNode().put("name", model);
+    if (messages.modelReady(model, version)) {
+      return HttpResponse.of(HttpStatus.OK, MediaType.JSON, body.put("ready", true).toString());
+    }
+    body.put("ready", false)
+        .put("error", "model '" + model + "'" + (version.isEmpty() ? "" : " version " + version) + " is not ready")
+        .put("request_id", ctx.id().text());
+    return HttpResponse.of(HttpStatus.BAD_REQUEST, MediaType.JSON, body.toString());
   }
 
   private HttpResponse infer(ServiceRequestContext ctx, HttpRequest req) {
     long deadline = deadline(req.headers().get(TIMEOUT_HEADER));
     CompletableFuture<HttpResponse> response = req.aggregate()
-        .thenApplyAsync(aggregated -> start(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
-        .thenCompose(Function.identity())
-        .thenApply(HttpInferEncoder::encode)
+        .thenComposeAsync(aggregated -> start(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
         .exceptionally(error -> HttpErrors.failure(ctx, error));
     return HttpResponse.of(response);
   }
@@ -130,15 +145,28 @@ public final class V2HttpService {
     return System.nanoTime() + micros * 1000;
   }
 
-  /** Resolves, decodes and queues a request; runs on the blocking executor. */
-  private CompletableFuture<InferenceResult> start(
-      ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
+  /**
+   * Resolves, decodes and queues a request; runs on the blocking executor, where its answer is also encoded
+   * (Armeria's {@code armeria-common-blocking-tasks} threads), so neither an event loop nor an instance worker
+   * spends time on JSON.
+   */
+  private CompletableFuture<HttpResponse> start(ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
     // An unknown model or version is the first thing to report, before anything about the body.
     ModelVersion version = inference.resolve(model(ctx), version(ctx));
+    AdmissionControl.charge(ctx, req.content().length());
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
-    CompletableFuture<InferenceResult> result = inference.infer(version,
-        HttpInferDecoder.decode(version, body, req.headers().get(HttpInferDecoder.HEADER_LENGTH), deadline));
+    MemoryScope memory = MemoryScope.open();
+    InferenceRequest request;
+    try {
+      request = HttpInferDecoder.decode(
+          version, body, req.headers().get(HttpInferDecoder.HEADER_LENGTH), deadline, memory);
+    } catch (RuntimeException e) {
+      memory.release();
+      throw e;
+    }
+    CompletableFuture<HttpResponse> result =
+        inference.infer(version, request, ctx.blockingTaskExecutor(), HttpInferEncoder::encode);
     // A client that goes away takes its request out of the queue.
     ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
     return result;
@@ -160,7 +188,7 @@ public final class V2HttpService {
           ready = body.path("ready").asBoolean(false);
         }
         return HttpResponse.of(
-            HttpStatus.OK, MediaType.JSON_UTF_8, ProtoJson.toJsonArray(messages.repositoryIndex(ready).getModelsList()));
+            HttpStatus.OK, MediaType.JSON, ProtoJson.toJsonArray(messages.repositoryIndex(ready).getModelsList()));
       } catch (IOException e) {
         return HttpErrors.response(ctx, new InvalidInputException("malformed JSON in the request: " + e.getMessage()));
       } catch (ServalException e) {
@@ -170,7 +198,7 @@ public final class V2HttpService {
   }
 
   private static HttpResponse json(Message message) {
-    return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, ProtoJson.toJson(message));
+    return HttpResponse.of(HttpStatus.OK, MediaType.JSON, ProtoJson.toJson(message));
   }
 
   /** A route whose answer may throw a {@link ServalException}, which becomes the v2 error response. */
