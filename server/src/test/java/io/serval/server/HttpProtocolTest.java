@@ -224,6 +224,22 @@ class HttpProtocolTest {
   }
 
   @Test
+  void rejectsJsonNestedTooDeepWithAClientErrorNotAServerError() {
+    // Issue [3 of 10]: 2 KB nested 2,000 deep was answered 500 with a NullPointerException.
+    String deep = "{\"inputs\": [{\"name\": \"x\", \"data\": " + "[".repeat(2000) + "]".repeat(2000) + "}]}";
+    assertError(post(INFER, deep), HttpStatus.BAD_REQUEST,
+        "the JSON of the request nests deeper than 64 levels (expected: at most 64, enough for tensors of any rank)");
+  }
+
+  @Test
+  void rejectsANumberOfThousandsOfDigitsWithAClientError() {
+    String huge = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": ["
+        + "9".repeat(2000) + "]}]}";
+    assertError(post(INFER, huge), HttpStatus.BAD_REQUEST,
+        "a number in the JSON of the request is longer than 400 characters (expected: at most 400)");
+  }
+
+  @Test
   void rejectsFp16InJson() {
     assertError(post(INFER, jsonRequest("FP16", new long[] {1, 2}, new float[2])), HttpStatus.BAD_REQUEST,
         "input 'x' is FP16, which JSON cannot carry (expected: binary tensor data with the binary_data_size parameter)");

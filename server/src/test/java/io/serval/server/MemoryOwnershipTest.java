@@ -6,20 +6,19 @@ import static org.awaitility.Awaitility.await;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.google.protobuf.ByteString;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
 import io.serval.engine.MemoryScope;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelInferRequest;
+import io.serval.protocol.v2.ModelStreamInferResponse;
 import io.serval.server.testengine.TestEngine;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -105,6 +104,40 @@ class MemoryOwnershipTest {
 
     TestEngine.openGate();
     assertThat(holder.get(10, TimeUnit.SECONDS).status()).isEqualTo(HttpStatus.OK);
+    awaitBaseline();
+  }
+
+  @Test
+  void aClientThatLeavesAStreamTakesItsQueuedRequestsOutAndFreesThem() throws Exception {
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async =
+        GrpcClients.newClient(server.grpcUri(), GRPCInferenceServiceGrpc.GRPCInferenceServiceStub.class);
+    CompletableFuture<Throwable> closed = new CompletableFuture<>();
+    ClientCallStreamObserver<ModelInferRequest> stream =
+        (ClientCallStreamObserver<ModelInferRequest>) async.modelStreamInfer(new StreamObserver<>() {
+          @Override
+          public void onNext(ModelStreamInferResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            closed.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            closed.complete(null);
+          }
+        });
+    stream.onNext(TestEngine.grpcRequest("echo", TestEngine.BLOCK));
+    stream.onNext(TestEngine.grpcRequest("echo", 1));
+    stream.onNext(TestEngine.grpcRequest("echo", 2));
+    assertThat(TestEngine.BLOCKED.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.server.repository().resolve("echo", "").pool().queued() == 2);
+
+    stream.cancel("the client leaves", null);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.server.repository().resolve("echo", "").pool().queued() == 0);
+    TestEngine.openGate();
+    closed.get(10, TimeUnit.SECONDS);
     awaitBaseline();
   }
 

@@ -2,7 +2,10 @@ package io.serval.server.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.serval.engine.DataType;
+import io.serval.engine.MemoryScope;
 import io.serval.engine.Tensor;
+import java.nio.ByteBuffer;
 import io.serval.server.inference.RequestedOutput;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,6 +51,27 @@ class ResponseCacheTest {
 
     assertThat(cache.get(v1)).isNull();
     assertThat(cache.get(v2)).isNotNull();
+  }
+
+  @Test
+  void storesCompactCopiesThatOutliveTheRequestMemoryTheyCameFrom() {
+    ResponseCache cache = ResponseCache.ofMaxBytes(1 << 20);
+    MemoryScope batch = MemoryScope.open();
+    ByteBuffer rows = batch.allocate(64 * 4);
+    for (int i = 0; i < 64; i++) {
+      rows.putFloat(i);
+    }
+    // One request's row of a batch of 64: a view that would keep the whole batch alive, and is freed with it.
+    Tensor slice = Tensor.of("y", DataType.FP32, new long[] {1, 4}, rows.position(8).limit(24).slice());
+    ResponseCache.Key key = cache.key("m", "1", List.of(input(1)), OUTPUTS);
+
+    cache.put(key, List.of(slice));
+    batch.release();
+
+    Tensor cached = cache.get(key).get(0);
+    assertThat(cached.data().capacity()).as("the copy holds only its own bytes").isEqualTo(16);
+    assertThat(new float[] {cached.floats().get(0), cached.floats().get(3)}).containsExactly(2f, 5f);
+    assertThat(cache.weightedBytes()).as("what the cache counts").isLessThan(16 + 3 * 128 + 1);
   }
 
   private static Tensor input(int seed) {

@@ -36,7 +36,9 @@ import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.ModelVersion;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -189,6 +191,9 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
         (ServerCallStreamObserver<ModelStreamInferResponse>) response;
     call.disableAutoRequest();
     call.request(maxStreamInflight);
+    // The stream's requests not answered yet: a client that goes away takes every one of them out of the queue.
+    Set<CompletableFuture<?>> unanswered = ConcurrentHashMap.newKeySet();
+    call.setOnCancelHandler(() -> unanswered.forEach(answer -> answer.cancel(false)));
     return new StreamObserver<>() {
       // Touched only on the event loop, where Armeria delivers requests and where answers are written.
       private int pending;
@@ -198,17 +203,26 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
       public void onNext(ModelInferRequest request) {
         pending++;
         long deadline = deadline(ctx);
-        start(ctx, request, deadline, null, result -> ModelStreamInferResponse.newBuilder()
-                .setInferResponse(GrpcInferCodec.encode(result))
-                .build())
-            .whenComplete((message, error) -> send(error == null ? message
-                : ModelStreamInferResponse.newBuilder().setErrorMessage(errorMessage(ctx, error)).build()));
+        CompletableFuture<ModelStreamInferResponse> answer = start(ctx, request, deadline, null,
+            result -> ModelStreamInferResponse.newBuilder().setInferResponse(GrpcInferCodec.encode(result)).build());
+        unanswered.add(answer);
+        answer.whenComplete((message, error) -> {
+          unanswered.remove(answer);
+          send(error == null ? message
+              : ModelStreamInferResponse.newBuilder().setErrorMessage(errorMessage(ctx, error)).build());
+        });
+        if (call.isCancelled()) {
+          answer.cancel(false);
+        }
       }
 
       private void send(ModelStreamInferResponse message) {
         // Armeria sends headers on the event loop when the first message comes from another thread; writing
         // every answer from the event loop keeps headers first and answers in completion order.
         eventLoop.execute(() -> {
+          if (call.isCancelled()) {
+            return;
+          }
           response.onNext(message);
           pending--;
           if (halfClosed) {
@@ -223,7 +237,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
       @Override
       public void onError(Throwable t) {
-        // The client went away; requests already queued finish and their answers are dropped.
+        // The client went away: the cancel handler has taken its requests out of the queue.
       }
 
       @Override
