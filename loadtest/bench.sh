@@ -5,6 +5,9 @@
 #                                             concurrency 1, 4, 16, on the built-in model
 #   loadtest/bench.sh throughput [SECONDS]   dynamic batching on vs off at concurrency 16, and served throughput
 #                                             at saturation vs the raw engine at the batch size the batcher forms
+#   loadtest/bench.sh compare [SECONDS]      this tree against the jar of commit BASE (default HEAD~1), side by side
+#                                             in one run: perf_analyzer gRPC and HTTP, concurrency 1 and 16, two
+#                                             rounds alternating old/new, on the built-in model (BASE=rev to choose)
 #
 # Output: loadtest/reports/raw/<date>-<name>/ (override with OUT=...).
 set -euo pipefail
@@ -18,8 +21,8 @@ PY=.venv/bin/python
 mvn -B -q -DskipTests install
 bash server/src/test/python/setup_env.sh .venv
 
-start_server() { # REPOSITORY LOG
-  java -jar server/target/serval-server.jar --http_port=18000 --grpc_port=18001 --metrics_port=18002 \
+start_server() { # REPOSITORY LOG [JAR]
+  java -jar "${3:-server/target/serval-server.jar}" --http_port=18000 --grpc_port=18001 --metrics_port=18002 \
     --cpu_threads=2 --model_repositories="$1" > "$2" 2>&1 &
   SERVER=$!
   for _ in $(seq 60); do
@@ -34,8 +37,10 @@ stop_server() {
 }
 trap 'kill ${SERVER:-0} 2>/dev/null || true' EXIT
 
-perf() { # MODEL CONCURRENCY CSV
-  .venv/bin/perf_analyzer -m "$1" -u localhost:18001 -i grpc -b 1 --concurrency-range "$2:$2" \
+perf() { # MODEL CONCURRENCY CSV [PROTOCOL]
+  local protocol=${4:-grpc} port=18001
+  [ "$protocol" = http ] && port=18000
+  .venv/bin/perf_analyzer -m "$1" -u localhost:$port -i "$protocol" -b 1 --concurrency-range "$2:$2" \
     --measurement-interval $((SECONDS_PER_POINT * 1000)) --stability-percentage 25 -f "$3" > "${3%.csv}.txt"
 }
 
@@ -105,8 +110,45 @@ print(f"- served (batching on) / raw batch 8: **{on[0] / raw8:.2f}**")
 print(f"- executions by batch size while batching: {dict(sorted(sizes.items()))}")
 PY
     ;;
+  compare)
+    BASE=${BASE:-HEAD~1}
+    WORKTREE=$(mktemp -d)
+    git worktree add -q --detach "$WORKTREE" "$BASE"
+    (cd "$WORKTREE" && mvn -B -q -DskipTests package -pl server -am)
+    OLD_JAR="$WORKTREE/server/target/serval-server.jar"
+    git -C "$WORKTREE" log --oneline -1 > "$OUT/base.txt"
+    git log --oneline -1 > "$OUT/head.txt"
+    for round in 1 2; do
+      for side in old new; do
+        jar=server/target/serval-server.jar
+        [ "$side" = old ] && jar=$OLD_JAR
+        start_server models "$OUT/server-$side-$round.log" "$jar"
+        for protocol in grpc http; do
+          for c in 1 16; do perf ocr_orientation "$c" "$OUT/$side-$protocol-c$c-r$round.csv" "$protocol"; done
+        done
+        stop_server
+      done
+    done
+    git worktree remove --force "$WORKTREE"
+    "$PY" - "$OUT" <<'PY'
+import csv, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+print("base:", (out / "base.txt").read_text().strip(), "| head:", (out / "head.txt").read_text().strip())
+print()
+print("| protocol | concurrency | round | old infer/s | new infer/s | new/old | old p50 (us) | new p50 (us) | old p99 (us) | new p99 (us) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for protocol in ("grpc", "http"):
+    for c in (1, 16):
+        for r in (1, 2):
+            o = next(csv.DictReader(open(out / f"old-{protocol}-c{c}-r{r}.csv")))
+            n = next(csv.DictReader(open(out / f"new-{protocol}-c{c}-r{r}.csv")))
+            ot, nt = float(o["Inferences/Second"]), float(n["Inferences/Second"])
+            print(f"| {protocol} | {c} | {r} | {ot:.0f} | {nt:.0f} | {nt / ot:.2f} | {float(o['p50 latency']):.0f} |"
+                  f" {float(n['p50 latency']):.0f} | {float(o['p99 latency']):.0f} | {float(n['p99 latency']):.0f} |")
+PY
+    ;;
   *)
-    echo "unknown benchmark '$NAME' (expected: foundation or throughput)" >&2
+    echo "unknown benchmark '$NAME' (expected: foundation, throughput or compare)" >&2
     exit 2
     ;;
 esac
