@@ -43,7 +43,8 @@ public final class BatchingConfig {
    */
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
 
-  static final BatchingConfig NONE =
+  /** No dynamic batching: each request runs alone; the default queue bound applies. */
+  public static final BatchingConfig NONE =
       new BatchingConfig(false, new int[0], 0, 0, 0, DEFAULT_MAX_QUEUE_SIZE, 0, TimeoutAction.REJECT, true);
 
   private final boolean enabled;

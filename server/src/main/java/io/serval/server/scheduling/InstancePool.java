@@ -19,8 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,42 +43,44 @@ import org.slf4j.LoggerFactory;
  */
 public final class InstancePool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InstancePool.class);
-  /**
-   * Fires queue timeouts and deadlines for every pool; its tasks only move or fail jobs, never run them. A task
-   * is dropped as soon as its job completes, so finished requests leave nothing behind.
-   */
-  private static final ScheduledThreadPoolExecutor TIMER = timer();
-
   private final String name;
   private final List<ModelInstance> instances;
   private final BatchingConfig batching;
   private final RequestQueue queue;
   private final ModelMetrics metrics;
   private final long maxRunTimeNanos;
+  private final SchedulingClock clock;
   private final List<Thread> workers = new ArrayList<>();
   /** The runs under way, to abort at the end of a drain. */
   private final Set<RunContext> running = ConcurrentHashMap.newKeySet();
 
   private InstancePool(String name, List<ModelInstance> instances, BatchingConfig batching, int maxBatchSize,
-      java.time.Duration maxRunTime, ModelMetrics metrics) {
+      java.time.Duration maxRunTime, ModelMetrics metrics, SchedulingClock clock) {
     this.name = name;
     this.instances = List.copyOf(instances);
     this.batching = batching;
-    this.queue = new RequestQueue(name, batching, maxBatchSize);
+    this.clock = clock;
+    this.queue = new RequestQueue(name, batching, maxBatchSize, clock);
     this.maxRunTimeNanos = maxRunTime.toNanos();
     this.metrics = metrics;
   }
 
   /**
-   * Starts one worker per instance. A run longer than {@code maxRunTime} is stopped ({@code Duration.ZERO}: no
-   * limit).
+   * Starts one worker per instance on the system clock. A run longer than {@code maxRunTime} is stopped ({@code
+   * Duration.ZERO}: no limit).
    */
   public static InstancePool start(String name, List<ModelInstance> instances, BatchingConfig batching,
       int maxBatchSize, java.time.Duration maxRunTime, ModelMetrics metrics) {
+    return start(name, instances, batching, maxBatchSize, maxRunTime, metrics, SchedulingClock.system());
+  }
+
+  /** Starts one worker per instance, with timeouts and {@code max_run_time} on {@code clock}. */
+  static InstancePool start(String name, List<ModelInstance> instances, BatchingConfig batching,
+      int maxBatchSize, java.time.Duration maxRunTime, ModelMetrics metrics, SchedulingClock clock) {
     if (instances.isEmpty()) {
       throw new IllegalArgumentException(name + ": no instances (expected: at least 1)");
     }
-    InstancePool pool = new InstancePool(name, instances, batching, maxBatchSize, maxRunTime, metrics);
+    InstancePool pool = new InstancePool(name, instances, batching, maxBatchSize, maxRunTime, metrics, clock);
     for (int i = 0; i < instances.size(); i++) {
       ModelInstance instance = instances.get(i);
       Thread worker = new Thread(() -> pool.work(instance), "serval-" + name.replace(' ', '-') + "-" + i);
@@ -107,42 +107,32 @@ public final class InstancePool implements AutoCloseable {
       throw new InvalidInputException(name + ": priority " + options.priority() + " (expected: 0 for the default, or"
           + " 1 (highest) to " + levels + ")");
     }
-    long now = System.nanoTime();
+    long now = clock.nanoTime();
     long timeoutMicros = options.timeoutMicros() >= 0 && batching.allowTimeoutOverride()
         ? options.timeoutMicros()
         : batching.defaultTimeoutMicros();
     long timeoutAt = timeoutMicros > 0 ? now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros) : 0;
-    Job job = new Job(
-        inputs, outputNames, rows, queue.laneOf(options.priority()), timeoutAt, options.deadlineNanos(), memory);
+    Job job = new Job(inputs, outputNames, rows, queue.laneOf(options.priority()), now, timeoutAt,
+        options.deadlineNanos(), memory);
     try {
       queue.offer(job);
     } catch (ServalException e) {
       job.releaseMemory();
       throw e;
     }
-    List<ScheduledFuture<?>> timers = new ArrayList<>(2);
+    List<Runnable> timers = new ArrayList<>(2);
     for (long at : new long[] {timeoutAt, options.deadlineNanos()}) {
       if (at != 0) {
-        timers.add(TIMER.schedule(() -> queue.timedOut(job), Math.max(0, at - now), TimeUnit.NANOSECONDS));
+        timers.add(clock.schedule(() -> queue.timedOut(job), at - now));
       }
     }
     job.future.whenComplete((execution, error) -> {
-      timers.forEach(timer -> timer.cancel(false));
+      timers.forEach(Runnable::run);
       if (error instanceof CancellationException) {
         queue.remove(job);
       }
     });
     return job.future;
-  }
-
-  private static ScheduledThreadPoolExecutor timer() {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-      Thread thread = new Thread(runnable, "serval-queue-timer");
-      thread.setDaemon(true);
-      return thread;
-    });
-    timer.setRemoveOnCancelPolicy(true);
-    return timer;
   }
 
   private void work(ModelInstance instance) {
@@ -162,7 +152,7 @@ public final class InstancePool implements AutoCloseable {
 
   private void run(ModelInstance instance, List<Job> batch) {
     try {
-      long started = System.nanoTime();
+      long started = clock.nanoTime();
       List<Job> live = new ArrayList<>(batch.size());
       for (Job job : batch) {
         if (job.future.isDone()) {
@@ -188,7 +178,7 @@ public final class InstancePool implements AutoCloseable {
         // One request may be what broke the batch: run each alone so that only it fails.
         for (Job job : live) {
           try {
-            runBatch(instance, List.of(job), System.nanoTime());
+            runBatch(instance, List.of(job), clock.nanoTime());
           } catch (ServalException alone) {
             job.future.completeExceptionally(alone);
           }
@@ -204,8 +194,7 @@ public final class InstancePool implements AutoCloseable {
     MemoryScope outputMemory = MemoryScope.open();
     MemoryScope mergedMemory = live.size() > 1 ? MemoryScope.open() : null;
     RunContext context = RunContext.of(outputMemory);
-    ScheduledFuture<?> watchdog = maxRunTimeNanos <= 0 ? null
-        : TIMER.schedule(() -> stop(context, live), maxRunTimeNanos, TimeUnit.NANOSECONDS);
+    Runnable watchdog = maxRunTimeNanos <= 0 ? null : clock.schedule(() -> stop(context, live), maxRunTimeNanos);
     running.add(context);
     try {
       RunResult result;
@@ -265,7 +254,7 @@ public final class InstancePool implements AutoCloseable {
     } finally {
       running.remove(context);
       if (watchdog != null) {
-        watchdog.cancel(false);
+        watchdog.run();
       }
       if (mergedMemory != null) {
         mergedMemory.release();

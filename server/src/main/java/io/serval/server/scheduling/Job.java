@@ -14,7 +14,8 @@ final class Job {
   final int rows;
   /** Requests merge only when these match: input names, types and every dimension after the batch one. */
   final String batchKey;
-  final long enqueuedNanos = System.nanoTime();
+  /** When it was queued, on the pool's clock. */
+  final long enqueuedNanos;
   /** When the queue timeout passes (0: never). */
   final long timeoutAtNanos;
   /** When the transport deadline passes (0: never); the request is then never run. */
@@ -28,9 +29,10 @@ final class Job {
   /** Whether it has left the queue, to run or to fail. Guarded by the queue's lock. */
   boolean dequeued;
 
-  Job(List<Tensor> inputs, List<String> outputNames, int rows, int lane, long timeoutAtNanos, long deadlineNanos,
-      MemoryScope memory) {
+  Job(List<Tensor> inputs, List<String> outputNames, int rows, int lane, long enqueuedNanos, long timeoutAtNanos,
+      long deadlineNanos, MemoryScope memory) {
     this.memory = memory.retain();
+    this.enqueuedNanos = enqueuedNanos;
     this.inputs = inputs;
     this.outputNames = outputNames;
     this.rows = rows;

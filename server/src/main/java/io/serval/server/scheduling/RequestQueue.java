@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class RequestQueue {
   private final String name;
+  private final SchedulingClock clock;
   private final BatchingConfig policy;
   private final int maxBatchSize;
   private final long maxDelayNanos;
@@ -31,8 +32,9 @@ final class RequestQueue {
   private int size;
   private boolean closed;
 
-  RequestQueue(String name, BatchingConfig policy, int maxBatchSize) {
+  RequestQueue(String name, BatchingConfig policy, int maxBatchSize, SchedulingClock clock) {
     this.name = name;
+    this.clock = clock;
     this.policy = policy;
     this.maxBatchSize = policy.enabled() ? maxBatchSize : 0;
     this.maxDelayNanos = TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
@@ -104,7 +106,7 @@ final class RequestQueue {
       if (job.dequeued) {
         return;
       }
-      boolean pastDeadline = job.deadlineNanos != 0 && System.nanoTime() - job.deadlineNanos >= 0;
+      boolean pastDeadline = job.deadlineNanos != 0 && clock.nanoTime() - job.deadlineNanos >= 0;
       if (policy.timeoutAction() == BatchingConfig.TimeoutAction.DELAY && !pastDeadline) {
         lanes.get(job.lane).remove(job);
         job.lane = lanes.size() - 1;
@@ -116,7 +118,7 @@ final class RequestQueue {
       lock.unlock();
     }
     job.future.completeExceptionally(new DeadlineExceededException(name + ": the request waited "
-        + TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - job.enqueuedNanos)
+        + TimeUnit.NANOSECONDS.toMicros(clock.nanoTime() - job.enqueuedNanos)
         + " us in the queue, past its timeout, and was not run"));
   }
 
@@ -142,7 +144,7 @@ final class RequestQueue {
         }
         List<Job> batch = gather(first);
         int rows = batch.stream().mapToInt(job -> job.rows).sum();
-        long waited = System.nanoTime() - first.enqueuedNanos;
+        long waited = clock.nanoTime() - first.enqueuedNanos;
         if (rows >= targetRows || waited >= maxDelayNanos || closed) {
           batch.forEach(this::take);
           return batch;

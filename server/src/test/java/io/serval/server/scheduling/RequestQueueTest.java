@@ -40,7 +40,8 @@ class RequestQueueTest {
     RequestQueue queue = queue("max_batch_size: 4\ndynamic_batching: {}\n", 4);
     Job a = job(queue, 3, 0);
     Job wide = new Job(
-        List.of(Tensor.ofFloats("x", new long[] {1, 8}, new float[8])), List.of("y"), 1, 0, 0, 0, MemoryScope.open());
+        List.of(Tensor.ofFloats("x", new long[] {1, 8}, new float[8])), List.of("y"), 1, 0, System.nanoTime(), 0, 0,
+        MemoryScope.open());
     Job b = job(queue, 2, 0);
     Job c = job(queue, 1, 0);
     for (Job job : List.of(a, wide, b, c)) {
@@ -129,7 +130,7 @@ class RequestQueueTest {
       Path model = Files.createDirectories(dir.resolve("m" + System.nanoTime()));
       Files.writeString(model.resolve("config.yaml"), yaml);
       BatchingConfig batching = ModelConfig.read(model).batching();
-      return new RequestQueue("m v1", batching, maxBatchSize);
+      return new RequestQueue("m v1", batching, maxBatchSize, SchedulingClock.system());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -137,6 +138,6 @@ class RequestQueueTest {
 
   private static Job job(RequestQueue queue, int rows, int priority) {
     return new Job(List.of(Tensor.ofFloats("x", new long[] {rows, 4}, new float[rows * 4])), List.of("y"), rows,
-        queue.laneOf(priority), 0, 0, MemoryScope.open());
+        queue.laneOf(priority), System.nanoTime(), 0, 0, MemoryScope.open());
   }
 }
