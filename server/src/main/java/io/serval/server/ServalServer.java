@@ -19,7 +19,10 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.encoding.EncodingService;
 import com.linecorp.armeria.server.grpc.GrpcHealthCheckService;
+import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import io.grpc.BindableService;
 import com.linecorp.armeria.server.logging.LoggingService;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
@@ -146,16 +149,8 @@ public final class ServalServer implements AutoCloseable {
     // The ports (TLS or not), the management listener and access control: added after admission control and
     // before the logging decorators, so it runs before the first and inside the others (later decorators wrap).
     security.configure(sb);
-    sb.service(GrpcService.builder()
-        .addService(new V2GrpcService(inference, messages, status, config.inflight().perStream()))
-        .addService(GrpcHealthCheckService.builder().checkers(status.healthChecker()).build())
-        .exceptionHandler(GrpcErrors.handler())
-        // Raw tensor bytes stay in the network buffer until decoded into request memory: no heap copy per request.
-        .unsafeWrapRequestBuffers(true)
-        .maxRequestMessageLength(config.maxRequestBytes())
-        .maxResponseMessageLength(Integer.MAX_VALUE)
-        .enableUnframedRequests(true)
-        .build());
+    bindGrpc(sb, new V2GrpcService(inference, messages, status, config.inflight().perStream()),
+        GrpcHealthCheckService.builder().checkers(status.healthChecker()).build(), config.maxRequestBytes());
     sb.service("/metrics", (ctx, req) -> HttpResponse.of(
         HttpStatus.OK, MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), registry.scrape()));
     sb.serviceUnder("/docs", DocService.builder().build());
@@ -207,6 +202,41 @@ public final class ServalServer implements AutoCloseable {
       ports.add(configured != 0 || chosen.isEmpty() ? configured : chosen.remove(0));
     }
     return List.copyOf(ports);
+  }
+
+  /**
+   * Binds the gRPC services twice, by content type. Framed gRPC ({@code application/grpc*}) keeps raw tensor bytes
+   * in the network buffer until they are decoded into request memory ({@code unsafeWrapRequestBuffers}: no heap
+   * copy per request, which kept a flood of large requests 0.8 GB lower), and its message size is checked by the
+   * gRPC deframer, so an oversized message is RESOURCE_EXHAUSTED rather than a bare HTTP 413. Unframed calls
+   * (protobuf or JSON bodies, as {@code /docs} sends them) go to a copy without buffer wrapping, because Armeria
+   * leaks the wrapped buffer of an unframed body that does not parse.
+   */
+  private static void bindGrpc(ServerBuilder sb, BindableService inference, BindableService health,
+      int maxRequestBytes) {
+    GrpcService framed = grpcServices(inference, health, maxRequestBytes).unsafeWrapRequestBuffers(true).build();
+    for (Route route : framed.routes()) {
+      sb.route().addRoute(route).maxRequestLength(0).decorator(
+          delegate -> (ctx, req) -> GrpcErrors.checkTimeoutHeader(delegate, ctx, req)).build(framed);
+    }
+    GrpcService unframed = grpcServices(inference, health, maxRequestBytes).enableUnframedRequests(true).build();
+    for (Route route : unframed.routes()) {
+      sb.route().addRoute(route.toBuilder().consumes(UNFRAMED).build()).build(unframed);
+    }
+  }
+
+  /** The content types of unframed gRPC calls. */
+  private static final MediaType[] UNFRAMED = {MediaType.PROTOBUF, MediaType.parse("application/x-protobuf"),
+      MediaType.parse("application/x-google-protobuf"), MediaType.JSON};
+
+  private static GrpcServiceBuilder grpcServices(
+      BindableService inference, BindableService health, int maxRequestBytes) {
+    return GrpcService.builder()
+        .addService(inference)
+        .addService(health)
+        .exceptionHandler(GrpcErrors.handler(maxRequestBytes))
+        .maxRequestMessageLength(maxRequestBytes)
+        .maxResponseMessageLength(Integer.MAX_VALUE);
   }
 
   /** The version of this build, from the jar manifest. */

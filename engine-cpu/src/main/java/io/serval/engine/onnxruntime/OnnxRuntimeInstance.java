@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.serval.engine.DataType;
 import io.serval.engine.EngineException;
+import io.serval.engine.InvalidInputException;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelSignature;
 import io.serval.engine.RunContext;
@@ -66,6 +67,11 @@ final class OnnxRuntimeInstance implements ModelInstance {
     } catch (OrtException e) {
       if (context.isAborted()) {
         throw new EngineException(description + ": the run was stopped: " + e.getMessage(), e);
+      }
+      if (e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
+        // The inputs passed validation against the signature but not the model's own checks (a zero-sized image
+        // the convolutions cannot take): the caller's error, said in the engine's words.
+        throw new InvalidInputException(description + ": onnxruntime rejected the inputs: " + e.getMessage());
       }
       throw new EngineException(description + ": onnxruntime failed: " + e.getMessage(), e);
     } finally {

@@ -1,11 +1,8 @@
 package io.serval.server.admission;
 
-import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -13,10 +10,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.AttributeKey;
+import io.grpc.Status;
 import io.serval.engine.OverloadedException;
+import io.serval.server.protocol.v2.grpc.GrpcErrors;
 import io.serval.server.protocol.v2.http.HttpErrors;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -103,7 +101,7 @@ public final class AdmissionControl implements DecoratingHttpServiceFunction {
     if (refusal != null) {
       // Drop the body as it arrives rather than buffering it for nobody: a refused request costs no memory.
       req.abort();
-      return refuse(ctx, refusal);
+      return refuse(ctx, req, refusal);
     }
     Permit permit = new Permit(declared);
     ctx.setAttr(PERMIT, permit);
@@ -179,29 +177,12 @@ public final class AdmissionControl implements DecoratingHttpServiceFunction {
   }
 
   /** The refusal, in the protocol of the request: a gRPC status in trailers, or HTTP 429 with a v2 error body. */
-  private static HttpResponse refuse(ServiceRequestContext ctx, String message) {
-    String contentType = ctx.request().headers().get(HttpHeaderNames.CONTENT_TYPE);
-    if (contentType != null && contentType.startsWith("application/grpc")) {
-      return HttpResponse.of(ResponseHeaders.builder(HttpStatus.OK)
-          .contentType(MediaType.parse(contentType))
-          .add("grpc-status", "8")
-          .add("grpc-message", grpcMessage(message))
-          .build());
+  private static HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, String message) {
+    MediaType contentType = req.contentType();
+    if (contentType != null && GrpcErrors.isGrpc(contentType)) {
+      return GrpcErrors.trailersOnly(contentType, Status.Code.RESOURCE_EXHAUSTED, message);
     }
     return HttpErrors.response(ctx, new OverloadedException(message));
-  }
-
-  /** Percent-encodes a status message as the gRPC wire format wants it. */
-  private static String grpcMessage(String message) {
-    StringBuilder out = new StringBuilder(message.length());
-    for (byte b : message.getBytes(StandardCharsets.UTF_8)) {
-      if (b >= ' ' && b < '~' && b != '%') {
-        out.append((char) b);
-      } else {
-        out.append('%').append(String.format("%02X", b & 0xff));
-      }
-    }
-    return out.toString();
   }
 
   /** What one request holds of the budget. */

@@ -5,11 +5,10 @@ import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
+import io.serval.server.protocol.v2.grpc.GrpcErrors;
 import io.serval.server.protocol.v2.http.HttpErrors;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,12 +40,8 @@ enum Refusal {
   HttpResponse response(
       ServiceRequestContext ctx, HttpRequest req, String message, @Nullable String wwwAuthenticate) {
     MediaType contentType = req.contentType();
-    if (contentType != null && isGrpc(contentType)) {
-      return HttpResponse.of(ResponseHeaders.builder(HttpStatus.OK)
-          .contentType(contentType)
-          .add("grpc-status", Integer.toString(grpcCode.value()))
-          .add("grpc-message", percentEncoded(message))
-          .build());
+    if (contentType != null && GrpcErrors.isGrpc(contentType)) {
+      return GrpcErrors.trailersOnly(contentType, grpcCode, message);
     }
     HttpResponse response = HttpErrors.response(httpStatus, message, ctx.id().text());
     if (wwwAuthenticate == null) {
@@ -54,23 +49,5 @@ enum Refusal {
     }
     return response.mapHeaders(
         headers -> headers.toBuilder().set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate).build());
-  }
-
-  /** The {@code grpc-message} form of a message: UTF-8, with {@code %} and bytes outside printable ASCII as %XX. */
-  static String percentEncoded(String message) {
-    StringBuilder encoded = new StringBuilder(message.length());
-    for (byte b : message.getBytes(StandardCharsets.UTF_8)) {
-      if (b >= 0x20 && b < 0x7f && b != '%') {
-        encoded.append((char) b);
-      } else {
-        encoded.append('%').append(String.format("%02X", b & 0xff));
-      }
-    }
-    return encoded.toString();
-  }
-
-  /** Whether a request is framed gRPC or gRPC-Web ({@code application/grpc}, {@code application/grpc+proto}...). */
-  private static boolean isGrpc(MediaType contentType) {
-    return contentType.type().equals("application") && contentType.subtype().startsWith("grpc");
   }
 }

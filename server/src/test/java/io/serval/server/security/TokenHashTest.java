@@ -56,9 +56,4 @@ class TokenHashTest {
     assertThat(Endpoints.scopeNeeded("/v2/health/live/")).isEqualTo(Scope.INFER);
     assertThat(Endpoints.scopeNeeded("/anything/else")).isEqualTo(Scope.INFER);
   }
-
-  @Test
-  void percentEncodesGrpcMessages() {
-    assertThat(Refusal.percentEncoded("token 'ci': 100% ok\né")).isEqualTo("token 'ci': 100%25 ok%0A%C3%A9");
-  }
 }

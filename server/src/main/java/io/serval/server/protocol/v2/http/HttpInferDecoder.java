@@ -20,6 +20,10 @@ import io.serval.server.repository.ModelVersion;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,6 +70,7 @@ final class HttpInferDecoder {
         return rawBody(version, body, deadlineNanos, memory);
       }
     }
+    requireUtf8(body, jsonLength);
     try (JsonParser parser = JSON.createParser(body, 0, jsonLength)) {
       InferenceRequest request = new Reader(parser, new BinaryBlocks(body, jsonLength, memory), deadlineNanos, memory)
           .request();
@@ -81,6 +86,36 @@ final class HttpInferDecoder {
           + (e.getLocation() == null ? "" : " at byte " + offset(e.getLocation())));
     } catch (IOException e) {
       throw new InvalidInputException("unreadable JSON in the request: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Refuses JSON that is not well-formed UTF-8 (overlong forms, surrogates, code points past U+10FFFF), which the
+   * JSON parser would otherwise read into names and strings. ASCII, the usual case, costs one pass over the bytes.
+   */
+  private static void requireUtf8(byte[] body, int length) {
+    int i = 0;
+    while (i < length && body[i] >= 0) {
+      i++;
+    }
+    if (i == length) {
+      return;
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(body, 0, length);
+    CharBuffer out = CharBuffer.allocate(4096);
+    while (true) {
+      CoderResult result = decoder.decode(in, out, true);
+      if (result.isError()) {
+        throw new InvalidInputException(
+            "the JSON of the request is not valid UTF-8 at byte " + in.position() + " (expected: UTF-8 text)");
+      }
+      if (result.isUnderflow()) {
+        return;
+      }
+      out.clear();
     }
   }
 
