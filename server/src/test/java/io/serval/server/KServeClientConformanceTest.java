@@ -2,14 +2,11 @@ package io.serval.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,16 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
  * interpreter. The virtual environment is the same {@code .venv}.
  */
 class KServeClientConformanceTest {
-  private static final Path PYTHON_TESTS = Path.of("src", "test", "python").toAbsolutePath();
-  private static final Path KSERVE_TESTS = PYTHON_TESTS.resolve("kserve_client");
-  private static final Path VENV = Path.of("..", ".venv").toAbsolutePath().normalize();
+  private static final Path KSERVE_TESTS = PythonClients.TESTS.resolve("kserve_client");
   private static final Pattern SUMMARY = Pattern.compile("(?m)^=+ (.*\\b\\d+ passed\\b.*) in [\\d.]+s.* =+$");
 
   @TempDir Path notReadyRepository;
 
   @BeforeAll
   static void setUpPython() throws Exception {
-    run(List.of("bash", PYTHON_TESTS.resolve("setup_env.sh").toString(), VENV.toString()), Map.of(), 1200);
+    PythonClients.setUp();
   }
 
   @Test
@@ -63,8 +58,8 @@ class KServeClientConformanceTest {
   private static void pytest(String marker, Map<String, String> servers) throws Exception {
     Map<String, String> environment = new HashMap<>(servers);
     environment.put("SERVAL_MODELS_DIR", TestRepositories.MODELS.toString());
-    String output = run(
-        List.of(VENV.resolve("bin").resolve("python").toString(), "-m", "pytest", KSERVE_TESTS.toString(),
+    String output = PythonClients.run(
+        List.of(PythonClients.python(), "-m", "pytest", KSERVE_TESTS.toString(),
             "-v", "-p", "no:cacheprovider", "--rootdir=" + KSERVE_TESTS, "--confcutdir=" + KSERVE_TESTS,
             "-m", marker),
         environment, 600);
@@ -74,22 +69,4 @@ class KServeClientConformanceTest {
     assertThat(summary.group(1)).doesNotContain("failed", "error", "skipped");
   }
 
-  /** Runs a command, echoing its output to this test's log; fails with the output when it exits non-zero. */
-  private static String run(List<String> command, Map<String, String> environment, long timeoutSeconds)
-      throws IOException, InterruptedException {
-    Path log = Files.createTempFile("serval-kserve-conformance", ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().putAll(environment);
-    Process process = builder.start();
-    boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!finished) {
-      process.destroyForcibly();
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.delete(log);
-    System.out.println(output);
-    assertThat(finished).as("%s finished within %d s:%n%s", command, timeoutSeconds, output).isTrue();
-    assertThat(process.exitValue()).as("exit code of %s:%n%s", command, output).isZero();
-    return output;
-  }
 }

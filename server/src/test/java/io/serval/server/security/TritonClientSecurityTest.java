@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.linecorp.armeria.testing.junit5.server.SelfSignedCertificateExtension;
 import com.linecorp.armeria.testing.junit5.server.SignedCertificateExtension;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.serval.server.PythonClients;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -25,8 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  * environment is the conformance suite's ({@code setup_env.sh}, {@code .venv} at the project root).
  */
 class TritonClientSecurityTest {
-  private static final Path PYTHON_TESTS = Path.of("src", "test", "python").toAbsolutePath();
-  private static final Path VENV = Path.of("..", ".venv").toAbsolutePath().normalize();
 
   @RegisterExtension @Order(1)
   static final SelfSignedCertificateExtension SERVER = new SelfSignedCertificateExtension();
@@ -41,7 +36,7 @@ class TritonClientSecurityTest {
 
   @BeforeAll
   static void start() throws Exception {
-    run(List.of("bash", PYTHON_TESTS.resolve("setup_env.sh").toString(), VENV.toString()), Map.of(), 1200);
+    PythonClients.setUp();
     String serverTls = "tls:\n  cert: " + SERVER.certificateFile() + "\n  key: " + SERVER.privateKeyFile() + "\n";
     tls = SecuredServer.start(dir.resolve("tls"), serverTls + SecuredServer.TOKENS_YAML);
     mutualTls = SecuredServer.start(dir.resolve("mtls"),
@@ -59,9 +54,9 @@ class TritonClientSecurityTest {
 
   @Test
   void tritonClientsSpeakTlsAndBearerTokens() throws Exception {
-    String output = run(
-        List.of(VENV.resolve("bin").resolve("python").toString(), "-m", "pytest",
-            PYTHON_TESTS.resolve("test_security.py").toString(), "-v", "-p", "no:cacheprovider"),
+    String output = PythonClients.run(
+        List.of(PythonClients.python(), "-m", "pytest",
+            PythonClients.TESTS.resolve("test_security.py").toString(), "-v", "-p", "no:cacheprovider"),
         Map.ofEntries(
             Map.entry("SERVAL_SECURITY_HTTP_URL", "localhost:" + tls.httpPort),
             Map.entry("SERVAL_SECURITY_GRPC_URL", "localhost:" + tls.grpcPort),
@@ -80,22 +75,4 @@ class TritonClientSecurityTest {
     assertThat(output).contains(" passed").doesNotContain(" failed", " error", "skipped");
   }
 
-  /** Runs a command, echoing its output to this test's log; fails with the output when it exits non-zero. */
-  private static String run(List<String> command, Map<String, String> environment, long timeoutSeconds)
-      throws IOException, InterruptedException {
-    Path log = Files.createTempFile("serval-security", ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().putAll(environment);
-    Process process = builder.start();
-    boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!finished) {
-      process.destroyForcibly();
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.delete(log);
-    System.out.println(output);
-    assertThat(finished).as("%s finished within %d s:%n%s", command, timeoutSeconds, output).isTrue();
-    assertThat(process.exitValue()).as("exit code of %s:%n%s", command, output).isZero();
-    return output;
-  }
 }
