@@ -74,6 +74,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServalServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServalServer.class);
+  /** The content types of unframed gRPC calls. */
+  private static final MediaType[] UNFRAMED = {MediaType.PROTOBUF, MediaType.parse("application/x-protobuf"),
+      MediaType.parse("application/x-google-protobuf"), MediaType.JSON};
 
   private final ServerConfig config;
   private final EngineRegistry engines;
@@ -224,10 +227,6 @@ public final class ServalServer implements AutoCloseable {
       sb.route().addRoute(route.toBuilder().consumes(UNFRAMED).build()).build(unframed);
     }
   }
-
-  /** The content types of unframed gRPC calls. */
-  private static final MediaType[] UNFRAMED = {MediaType.PROTOBUF, MediaType.parse("application/x-protobuf"),
-      MediaType.parse("application/x-google-protobuf"), MediaType.JSON};
 
   private static GrpcServiceBuilder grpcServices(
       BindableService inference, BindableService health, int maxRequestBytes) {

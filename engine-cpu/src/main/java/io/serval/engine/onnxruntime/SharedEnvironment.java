@@ -35,8 +35,10 @@ final class SharedEnvironment {
         threading.setGlobalIntraOpNumThreads(intraOpThreads);
         threading.setGlobalInterOpNumThreads(1);
         threading.setGlobalSpinControl(spinning);
+        // A failed run is reported once, by Serval (the caller's error to the caller, an internal one in the log
+        // with its request id); ONNX Runtime's own stderr line would repeat it for every bad request.
         OrtEnvironment environment =
-            OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, "serval", threading);
+            OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "serval", threading);
         instance = new SharedEnvironment(environment, intraOpThreads, spinning);
       }
     }

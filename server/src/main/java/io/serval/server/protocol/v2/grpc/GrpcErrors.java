@@ -10,6 +10,7 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.HttpStatusException;
+import com.linecorp.armeria.server.RequestTimeoutException;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -33,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  *       rather than the framework's class names; a client that closed its stream: CANCELLED;
  *   <li>anything else: reported once by {@link InternalErrors} and answered INTERNAL with only the request id.
  * </ul>
- * A message is cut to {@value #MAX_MESSAGE} characters: it travels in a header, and a client that sends a
+ * A message is cut to {@value #MAX_MESSAGE} bytes as sent: it travels in a header, and a client that sends a
  * 100,000-character model name must still get its answer.
  *
  * <pre>{@code
@@ -41,12 +42,12 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class GrpcErrors {
-  /** The longest status message sent; HTTP/2 peers refuse header lists over 8 KiB by default. */
+  /** The longest status message sent, in encoded bytes; HTTP/2 peers refuse header lists over 8 KiB by default. */
   static final int MAX_MESSAGE = 2048;
   /** A Java class name leading a framework message ({@code com.linecorp...ArmeriaMessageDeframer: }). */
   /** A {@code grpc-timeout} value as the gRPC wire spec writes it. */
   private static final Pattern TIMEOUT = Pattern.compile("[0-9]{1,8}[HMSmun]");
-  private static final Pattern CLASS_PREFIX = Pattern.compile("^([a-z][\\w$]*\\.)+[A-Z][\\w$]*: ");
+  private static final Pattern CLASS_NAME = Pattern.compile("([a-z][\\w$]*\\.)+[A-Z][\\w$]*(: )?");
 
   private GrpcErrors() {}
 
@@ -69,8 +70,11 @@ public final class GrpcErrors {
       return Status.RESOURCE_EXHAUSTED.withDescription("the request message is larger than " + maxRequestBytes
           + " bytes (limits.max_request_bytes)");
     }
-    if (cause instanceof ClosedStreamException) {
-      return Status.CANCELLED.withDescription("the client closed the stream");
+    if (cause instanceof ClosedStreamException || status.getCode() == Status.Code.CANCELLED) {
+      return Status.CANCELLED.withDescription("the client cancelled the call");
+    }
+    if (cause instanceof RequestTimeoutException || status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      return Status.DEADLINE_EXCEEDED.withDescription("the call's deadline (grpc-timeout) passed before it was answered");
     }
     if (cause instanceof StatusRuntimeException || cause instanceof StatusException
         || cause instanceof InvalidProtocolBufferException || thrownWhileReadingTheRequest(cause)) {
@@ -85,12 +89,12 @@ public final class GrpcErrors {
     return internal(ctx, cause);
   }
 
-  /** A framework message without its class-name prefix and without parser internals, on one line. */
+  /** A framework message without class names and without parser internals, on one line. */
   private static String describe(@Nullable String message) {
     if (message == null) {
       return "";
     }
-    String text = CLASS_PREFIX.matcher(message).replaceFirst("");
+    String text = CLASS_NAME.matcher(message).replaceAll("").replaceAll("(: )+$", "").replaceAll("^: ", "");
     for (String internals : new String[] {"\n", " at [Source", " (start marker"}) {
       int at = text.indexOf(internals);
       if (at >= 0) {
@@ -165,8 +169,20 @@ public final class GrpcErrors {
     return encoded.toString();
   }
 
-  /** A message short enough for a header. */
+  /**
+   * A message short enough for a header: at most {@value #MAX_MESSAGE} bytes once percent-encoded (a character
+   * outside printable ASCII takes up to 12).
+   */
   static String cut(String message) {
-    return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE - 3) + "...";
+    int encoded = 0;
+    for (int i = 0; i < message.length(); i = message.offsetByCodePoints(i, 1)) {
+      int codePoint = message.codePointAt(i);
+      encoded += codePoint >= 0x20 && codePoint < 0x7f && codePoint != '%' ? 1
+          : 3 * new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
+      if (encoded > MAX_MESSAGE - 3) {
+        return message.substring(0, i) + "...";
+      }
+    }
+    return message;
   }
 }
