@@ -12,6 +12,7 @@ import com.linecorp.armeria.common.logging.LogWriter;
 import com.linecorp.armeria.server.HttpResponseException;
 import com.linecorp.armeria.server.HttpStatusException;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
@@ -19,7 +20,6 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.encoding.EncodingService;
 import com.linecorp.armeria.server.grpc.GrpcHealthCheckService;
-import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import io.grpc.BindableService;
@@ -74,10 +74,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServalServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServalServer.class);
-  /** The content types of unframed gRPC calls. */
-  private static final MediaType[] UNFRAMED = {MediaType.PROTOBUF, MediaType.parse("application/x-protobuf"),
-      MediaType.parse("application/x-google-protobuf"), MediaType.JSON};
-
   private final ServerConfig config;
   private final EngineRegistry engines;
   private final ModelRepository repository;
@@ -181,10 +177,12 @@ public final class ServalServer implements AutoCloseable {
       throw e;
     }
     status.started();
-    List<Integer> ports = servingPorts(server, config);
-    log.info("Serval {} serving {} model(s) on ports {} (http), {} (grpc), {} (metrics); ready: {}",
-        version(), repository.models().size(), ports.get(0), ports.get(1), ports.get(2), status.ready());
-    return new ServalServer(config, engines, repository, status, server, ports);
+    List<Integer> ports = new ArrayList<>(servingPorts(server, config));
+    ports.add(security.managementPort(server));
+    log.info("Serval {} serving {} model(s) on ports {} (http), {} (grpc), {} (metrics), {} (management); ready: {}",
+        version(), repository.models().size(), ports.get(0), ports.get(1), ports.get(2), ports.get(3),
+        status.ready());
+    return new ServalServer(config, engines, repository, status, server, List.copyOf(ports));
   }
 
   /**
@@ -208,24 +206,21 @@ public final class ServalServer implements AutoCloseable {
   }
 
   /**
-   * Binds the gRPC services twice, by content type. Framed gRPC ({@code application/grpc*}) keeps raw tensor bytes
-   * in the network buffer until they are decoded into request memory ({@code unsafeWrapRequestBuffers}: no heap
-   * copy per request, which kept a flood of large requests 0.8 GB lower), and its message size is checked by the
-   * gRPC deframer, so an oversized message is RESOURCE_EXHAUSTED rather than a bare HTTP 413. Unframed calls
-   * (protobuf or JSON bodies, as {@code /docs} sends them) go to a copy without buffer wrapping, because Armeria
-   * leaks the wrapped buffer of an unframed body that does not parse.
+   * Binds the gRPC services. Raw tensor bytes stay in the network buffer until they are decoded into request
+   * memory ({@code unsafeWrapRequestBuffers}: no heap copy per request, which kept a flood of large requests 0.8 GB
+   * lower). Message size is left to the gRPC deframer (no HTTP-level limit on these routes), so an oversized message
+   * is RESOURCE_EXHAUSTED rather than a bare HTTP 413. Unframed calls (protobuf or JSON bodies without gRPC
+   * framing) are not served (415): with wrapped buffers, Armeria leaks the buffer of an unframed body that does not
+   * parse. The service is bound as itself, not behind a lambda decorator, so Armeria's {@code serviceAdded} reaches
+   * it (the health service depends on that).
    */
   private static void bindGrpc(ServerBuilder sb, BindableService inference, BindableService health,
       int maxRequestBytes) {
-    GrpcService framed = grpcServices(inference, health, maxRequestBytes).unsafeWrapRequestBuffers(true).build();
-    for (Route route : framed.routes()) {
-      sb.route().addRoute(route).maxRequestLength(0).decorator(
-          delegate -> (ctx, req) -> GrpcErrors.checkTimeoutHeader(delegate, ctx, req)).build(framed);
+    GrpcService grpc = grpcServices(inference, health, maxRequestBytes).unsafeWrapRequestBuffers(true).build();
+    for (Route route : grpc.routes()) {
+      sb.route().addRoute(route).maxRequestLength(0).build(grpc);
     }
-    GrpcService unframed = grpcServices(inference, health, maxRequestBytes).enableUnframedRequests(true).build();
-    for (Route route : unframed.routes()) {
-      sb.route().addRoute(route.toBuilder().consumes(UNFRAMED).build()).build(unframed);
-    }
+    sb.decorator("prefix:/inference.GRPCInferenceService/", GrpcErrors::checkTimeoutHeader);
   }
 
   private static GrpcServiceBuilder grpcServices(
@@ -244,7 +239,10 @@ public final class ServalServer implements AutoCloseable {
     return version == null ? "dev" : version;
   }
 
-  /** The bound HTTP, gRPC and metrics ports, in that order (each serves every protocol). */
+  /**
+   * The bound HTTP, gRPC, metrics and management ports, in that order: those configured, or those the system chose
+   * for a 0. The first three each serve every protocol.
+   */
   public List<Integer> ports() {
     return ports;
   }

@@ -10,7 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.stream.Stream;
 
 /** Model repositories for tests, made from the built-in model in {@code models/} of the project. */
-final class TestRepositories {
+public final class TestRepositories {
   static final Path MODELS = Path.of("..", "models").toAbsolutePath().normalize();
   static final Path BUILT_IN = MODELS.resolve("ocr_orientation");
   static final Path MODEL_FILE = BUILT_IN.resolve("1").resolve("model.onnx");
@@ -72,17 +72,17 @@ final class TestRepositories {
   }
 
   /** The golden input, float32 [2,3,48,192]: an upright and a rotated text line. */
-  static float[] goldenInput() {
+  public static float[] goldenInput() {
     return floats(BUILT_IN.resolve("golden").resolve("input_x.bin"));
   }
 
   /** The golden output of ONNX Runtime, float32 [2,2]. */
-  static float[] goldenOutput() {
+  public static float[] goldenOutput() {
     return floats(BUILT_IN.resolve("golden").resolve("output_softmax.bin"));
   }
 
   /** The float32 little-endian bytes of {@code values}. */
-  static byte[] littleEndian(float[] values) {
+  public static byte[] littleEndian(float[] values) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asFloatBuffer().put(values);
     return buffer.array();

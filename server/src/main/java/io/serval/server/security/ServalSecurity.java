@@ -2,6 +2,7 @@ package io.serval.server.security;
 
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.TlsKeyPair;
+import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerListener;
 import io.netty.handler.ssl.ClientAuth;
@@ -49,6 +50,11 @@ public final class ServalSecurity {
   public static ServalSecurity of(ServerConfig config) throws ConfigException {
     ServerConfig.Tls tls = config.tls();
     return new ServalSecurity(config, tls == null ? null : TlsFiles.read(tls));
+  }
+
+  /** The port the management listener is bound to, once {@code server} has started (read back when it is 0). */
+  public int managementPort(Server server) {
+    return management.port(server);
   }
 
   /** Adds the ports, TLS, the management listener and access control to {@code sb}. */

@@ -155,7 +155,7 @@ class FuzzFindingsTest {
   /**
    * Found as grpc-raw/proto-*: bytes that do not parse as a ModelInferRequest (here a string field whose length
    * runs past the end) are answered INTERNAL, framed or unframed, as protobuf or as JSON. They are the client's
-   * error: INVALID_ARGUMENT (HTTP 400 unframed).
+   * error: INVALID_ARGUMENT. Unframed gRPC is not served (see ServalServer.bindGrpc): 415.
    */
   @Test
   void unparsableMessagesAreInvalidArgument() {
@@ -167,7 +167,7 @@ class FuzzFindingsTest {
     AggregatedHttpResponse unframed = grpcHttp.execute(
         RequestHeaders.builder(HttpMethod.POST, FuzzGenerator.GRPC_INFER).contentType(
             com.linecorp.armeria.common.MediaType.PROTOBUF).build(), HttpData.wrap(truncated));
-    assertThat(unframed.status()).as(unframed.contentUtf8()).isEqualTo(HttpStatus.BAD_REQUEST);
+    assertThat(unframed.status()).as(unframed.contentUtf8()).isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
   }
 
   /**

@@ -48,16 +48,19 @@ final class FuzzServer implements AutoCloseable {
     }
     Path dynamic = Files.createDirectories(repository.resolve("ocr_dynamic").resolve("1"));
     Files.copy(builtIn.resolve("1").resolve("model.onnx"), dynamic.resolve("model.onnx"));
-    int[] ports = freePorts(3);
+
     ServerConfig config = ServerConfig.load(Map.of(), List.of(
-        "--http_port=" + ports[0],
-        "--grpc_port=" + ports[1],
-        "--metrics_port=" + ports[2],
+        "--http_port=0",
+        "--grpc_port=0",
+        "--metrics_port=0",
+        "--management.port=0",
         "--model_repositories=" + repository,
         "--cpu_threads=2",
         "--shutdown_timeout_seconds=2",
         "--limits.max_request_bytes=" + FuzzGenerator.MAX_REQUEST_BYTES));
-    return new FuzzServer(ServalServer.start(config), ports[0], ports[1], ports[2], repository);
+    ServalServer server = ServalServer.start(config);
+    List<Integer> ports = server.ports();
+    return new FuzzServer(server, ports.get(0), ports.get(1), ports.get(2), repository);
   }
 
   String httpUri() {
@@ -92,22 +95,6 @@ final class FuzzServer implements AutoCloseable {
     }
   }
 
-  private static int[] freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    int[] ports = new int[count];
-    try {
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0);
-        sockets.add(socket);
-        ports[i] = socket.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket socket : sockets) {
-        socket.close();
-      }
-    }
-    return ports;
-  }
 
   @Override
   public void close() {

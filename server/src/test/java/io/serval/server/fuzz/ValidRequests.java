@@ -18,13 +18,11 @@ import com.linecorp.armeria.common.RequestHeaders;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelInferRequest;
 import io.serval.protocol.v2.ModelInferResponse;
+import io.serval.server.TestRepositories;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Valid requests with known answers: the built-in model's golden input and output (over HTTP JSON, HTTP binary
@@ -41,9 +39,8 @@ final class ValidRequests {
     GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc = GrpcClients.builder(server.grpcUri())
         .maxRequestMessageLength(64 << 20).maxResponseMessageLength(64 << 20)
         .build(GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub.class);
-    Path golden = FuzzServer.builtInModel().resolve("golden");
-    float[] input = floats(golden.resolve("input_x.bin"));
-    float[] expected = floats(golden.resolve("output_softmax.bin"));
+    float[] input = TestRepositories.goldenInput();
+    float[] expected = TestRepositories.goldenOutput();
 
     // HTTP, JSON tensors.
     StringBuilder json = new StringBuilder("{\"id\":\"golden\",\"inputs\":[{\"name\":\"x\",\"shape\":[2,3,48,192],"
@@ -62,7 +59,7 @@ final class ValidRequests {
     }
 
     // HTTP, binary tensors in and out.
-    byte[] data = littleEndian(input);
+    byte[] data = TestRepositories.littleEndian(input);
     byte[] header = ("{\"inputs\":[{\"name\":\"x\",\"shape\":[2,3,48,192],\"datatype\":\"FP32\",\"parameters\":"
         + "{\"binary_data_size\":" + data.length + "}}],\"outputs\":[{\"name\":\"softmax_0.tmp_0\",\"parameters\":"
         + "{\"binary_data\":true}}]}").getBytes(StandardCharsets.UTF_8);
@@ -93,7 +90,7 @@ final class ValidRequests {
     answer = grpc.modelInfer(ModelInferRequest.newBuilder().setModelName("affine")
         .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32")
             .addShape(1).addShape(4))
-        .addRawInputContents(ByteString.copyFrom(littleEndian(new float[] {1, 2, 3, 4})))
+        .addRawInputContents(ByteString.copyFrom(TestRepositories.littleEndian(new float[] {1, 2, 3, 4})))
         .build());
     ByteBuffer y = answer.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     assertThat(new float[] {y.getFloat(0), y.getFloat(4), y.getFloat(8), y.getFloat(12)})
@@ -104,23 +101,6 @@ final class ValidRequests {
     ByteBuffer floats = raw.order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < expected.length; i++) {
       assertThat(floats.getFloat(i * 4)).isCloseTo(expected[i], within(1e-5f));
-    }
-  }
-
-  static byte[] littleEndian(float[] values) {
-    ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    buffer.asFloatBuffer().put(values);
-    return buffer.array();
-  }
-
-  private static float[] floats(Path file) {
-    try {
-      ByteBuffer buffer = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-      float[] values = new float[buffer.remaining() / 4];
-      buffer.asFloatBuffer().get(values);
-      return values;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

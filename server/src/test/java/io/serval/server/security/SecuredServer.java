@@ -36,12 +36,12 @@ final class SecuredServer implements AutoCloseable {
   final int metricsPort;
   final int managementPort;
 
-  private SecuredServer(ServalServer server, int[] ports) {
+  private SecuredServer(ServalServer server) {
     this.server = server;
-    this.httpPort = ports[0];
-    this.grpcPort = ports[1];
-    this.metricsPort = ports[2];
-    this.managementPort = ports[3];
+    this.httpPort = server.ports().get(0);
+    this.grpcPort = server.ports().get(1);
+    this.metricsPort = server.ports().get(2);
+    this.managementPort = server.ports().get(3);
   }
 
   /** An entry of {@code auth.tokens}. */
@@ -52,20 +52,19 @@ final class SecuredServer implements AutoCloseable {
 
   /** Starts a server with the affine model in {@code dir}/models and the configuration {@code yaml}. */
   static SecuredServer start(Path dir, String yaml, String... options) throws ConfigException {
-    int[] ports = freePorts(4);
     Path repository = affineRepository(dir.resolve("models"));
-    Path config = write(dir.resolve("serval-" + ports[0] + ".yaml"), yaml);
+    Path config = write(dir.resolve("serval-" + System.nanoTime() + ".yaml"), yaml);
     List<String> args = new ArrayList<>(List.of(
         "--config", config.toString(),
-        "--http_port=" + ports[0],
-        "--grpc_port=" + ports[1],
-        "--metrics_port=" + ports[2],
-        "--management.port=" + ports[3],
+        "--http_port=0",
+        "--grpc_port=0",
+        "--metrics_port=0",
+        "--management.port=0",
         "--model_repositories=" + repository,
         "--cpu_threads=1",
         "--shutdown_timeout_seconds=1"));
     args.addAll(List.of(options));
-    return new SecuredServer(ServalServer.start(ServerConfig.load(Map.of(), args)), ports);
+    return new SecuredServer(ServalServer.start(ServerConfig.load(Map.of(), args)));
   }
 
   static Path affineRepository(Path repository) {
@@ -92,24 +91,6 @@ final class SecuredServer implements AutoCloseable {
 
   String uri(String scheme, int port) {
     return scheme + "://127.0.0.1:" + port;
-  }
-
-  static int[] freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    int[] ports = new int[count];
-    try {
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0);
-        sockets.add(socket);
-        ports[i] = socket.getLocalPort();
-      }
-      for (ServerSocket socket : sockets) {
-        socket.close();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return ports;
   }
 
   @Override

@@ -195,14 +195,28 @@ public final class TestEngine implements InferenceEngine {
       return RunResult.of(List.of(Tensor.of("y", DataType.FP32, x.shape(), out.flip())), 1, 1, 1);
     }
 
+    /**
+     * Waits for {@code latch}, through interrupts too (a draining pool interrupts its workers right after aborting
+     * their runs, and the abort is what this run must see), restoring the interrupt afterwards.
+     */
     private static void await(CountDownLatch latch, long seconds) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      boolean interrupted = false;
       try {
-        if (!latch.await(seconds, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("test engine: nobody released the run in " + seconds + " s");
+        while (true) {
+          try {
+            if (!latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+              throw new IllegalStateException("test engine: nobody released the run in " + seconds + " s");
+            }
+            return;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
 

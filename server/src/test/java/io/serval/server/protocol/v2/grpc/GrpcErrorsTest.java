@@ -13,6 +13,8 @@ class GrpcErrorsTest {
   @Test
   void cutsMessagesToWhatAHeaderCarries() {
     assertThat(GrpcErrors.cut("m".repeat(100_000))).hasSize(GrpcErrors.MAX_MESSAGE).endsWith("...");
+    assertThat(GrpcErrors.percentEncoded(GrpcErrors.cut("é".repeat(5_000))).length())
+        .isLessThanOrEqualTo(GrpcErrors.MAX_MESSAGE);
     assertThat(GrpcErrors.cut("short")).isEqualTo("short");
   }
 }
