@@ -37,11 +37,6 @@ public final class RunContext {
     return outputs.allocate(bytes);
   }
 
-  /** The scope outputs are allocated in. */
-  public MemoryScope outputScope() {
-    return outputs;
-  }
-
   /**
    * Registers how to stop this run; called at once if the run was already aborted. One action per run: a
    * later call replaces the earlier one.

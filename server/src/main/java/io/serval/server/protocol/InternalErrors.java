@@ -21,17 +21,7 @@ public final class InternalErrors {
   public static String report(String requestId, String where, Throwable error) {
     COUNT.increment();
     log.error("[{}] {}: internal error", requestId, where, error);
-    return message(requestId);
-  }
-
-  /** The generic message of an internal error. */
-  public static String message(String requestId) {
     return "internal error; the server log has the details under request id " + requestId;
-  }
-
-  /** Internal errors since the process started. */
-  public static long count() {
-    return COUNT.sum();
   }
 
   /** Publishes the count as {@code serval_internal_errors_total}. */

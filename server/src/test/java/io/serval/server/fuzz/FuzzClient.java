@@ -186,10 +186,11 @@ final class FuzzClient {
 
   // --- HTTP --------------------------------------------------------------------------------------------------
 
-  private static Outcome judgeHttp(FuzzCase c, AggregatedHttpResponse response) {
-    int code = response.status().code();
-    String status = "http " + code;
-    String content = response.contentUtf8();
+  /**
+   * What an HTTP status alone says of an answer: a success (wrong for a case that expects rejection), a server
+   * error, a status outside 4xx, or a bare 431 for oversized headers; {@code null} when the error body decides.
+   */
+  private static @Nullable Outcome judgeStatus(FuzzCase c, String status, int code, String content) {
     if (code == 200) {
       if (c.expect == Expect.REJECT) {
         // No message: the answer is a result, and findings are grouped by message.
@@ -205,6 +206,17 @@ final class FuzzClient {
     }
     if (code == 431 && c.oversizedHeaders && content.isEmpty()) {
       return Outcome.ok(status, "");
+    }
+    return null;
+  }
+
+  private static Outcome judgeHttp(FuzzCase c, AggregatedHttpResponse response) {
+    int code = response.status().code();
+    String status = "http " + code;
+    String content = response.contentUtf8();
+    Outcome byStatus = judgeStatus(c, status, code, content);
+    if (byStatus != null) {
+      return byStatus;
     }
     return errorBody(c, status, response.headers(), content);
   }
@@ -324,23 +336,12 @@ final class FuzzClient {
       return judgeGrpc(c, "grpc-raw", statusCode, message);
     }
     String status = (c.framed ? "grpc-raw http " : "unframed ") + code;
-    if (code == 200) {
-      if (c.framed) {
-        return Outcome.bad(status, abbreviate(content), "a gRPC answer without grpc-status");
-      }
-      if (c.expect == Expect.REJECT) {
-        return Outcome.bad(status, "", "accepted a malformed request (200 instead of a 4xx)");
-      }
-      return Outcome.ok(status, "");
+    if (code == 200 && c.framed) {
+      return Outcome.bad(status, abbreviate(content), "a gRPC answer without grpc-status");
     }
-    if (code >= 500 && !allowedServerStatus(c, code)) {
-      return new Outcome(status, abbreviate(content), "server error " + code, true);
-    }
-    if (code < 400) {
-      return Outcome.bad(status, abbreviate(content), "unexpected status " + code);
-    }
-    if (code == 431 && c.oversizedHeaders && content.isEmpty()) {
-      return Outcome.ok(status, "");
+    Outcome byStatus = judgeStatus(c, status, code, content);
+    if (byStatus != null) {
+      return byStatus;
     }
     // Armeria renders an unframed gRPC error as plain text or JSON; either must name the problem.
     String message = content;
