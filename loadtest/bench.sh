@@ -45,7 +45,7 @@ perf() { # MODEL CONCURRENCY CSV [PROTOCOL]
 }
 
 raw() { # SHAPE CONCURRENCIES CSV
-  java -jar loadtest/target/serval-loadtest-*.jar models/ocr_orientation/1/model.onnx x "$1" 2 "$2" \
+  java -cp loadtest/target/serval-load.jar io.serval.loadtest.RawOnnxRuntimeBenchmark models/ocr_orientation/1/model.onnx x "$1" 2 "$2" \
     "$SECONDS_PER_POINT" > "$3"
 }
 

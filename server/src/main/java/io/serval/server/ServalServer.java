@@ -18,6 +18,7 @@ import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.docs.DocService;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.encoding.EncodingService;
 import com.linecorp.armeria.server.grpc.GrpcHealthCheckService;
 import com.linecorp.armeria.server.grpc.GrpcService;
@@ -226,6 +227,7 @@ public final class ServalServer implements AutoCloseable {
   private static GrpcServiceBuilder grpcServices(
       BindableService inference, BindableService health, int maxRequestBytes) {
     return GrpcService.builder()
+        .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
         .addService(inference)
         .addService(health)
         .exceptionHandler(GrpcErrors.handler(maxRequestBytes))

@@ -31,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,13 +42,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>a {@link #POISON} element makes any batch holding it throw, as a broken kernel would;
  *   <li>a {@link #HANG} element makes the run hang until the server aborts it ({@link RunContext#abort});
- *   <li>a {@link #BLOCK} element makes the run signal {@link #BLOCKED} and wait until {@link #gate} opens.
+ *   <li>a {@link #BLOCK} element makes the run signal {@link #BLOCKED} and wait until {@link #gate} opens;
+ *   <li>an element of {@link #SLOW} + n (n from 1 to 1000) makes the run take at least n milliseconds, as a slow
+ *       model would (the load tool's tests measure known latencies with it).
  * </ul>
  */
 public final class TestEngine implements InferenceEngine {
   public static final float POISON = -1f;
   public static final float HANG = -2f;
   public static final float BLOCK = -3f;
+  public static final float SLOW = 10_000f;
   /** One permit per run that reached {@link #BLOCK} (or {@link #HANG}) and is now waiting. */
   public static final Semaphore BLOCKED = new Semaphore(0);
   /** Instances closed so far. */
@@ -167,11 +171,15 @@ public final class TestEngine implements InferenceEngine {
       boolean poison = false;
       boolean hang = false;
       boolean block = false;
+      float slowMillis = 0;
       for (int i = 0; i < values.limit(); i++) {
         float v = values.get(i);
         poison |= v == POISON;
         hang |= v == HANG;
         block |= v == BLOCK;
+        if (v > SLOW && v <= SLOW + 1000) {
+          slowMillis = Math.max(slowMillis, v - SLOW);
+        }
       }
       if (poison) {
         throw new IllegalStateException("poisoned batch in " + description);
@@ -187,6 +195,9 @@ public final class TestEngine implements InferenceEngine {
       if (block) {
         BLOCKED.release();
         await(gate, 60);
+      }
+      if (slowMillis > 0) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos((long) slowMillis));
       }
       ByteBuffer out = context.allocate(x.byteSize());
       for (int i = 0; i < values.limit(); i++) {
