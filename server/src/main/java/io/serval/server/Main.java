@@ -4,7 +4,9 @@ import ch.qos.logback.classic.Level;
 import io.serval.server.config.ConfigException;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.security.TokenHash;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * The {@code serval} command: {@code java -jar serval-server.jar [--config FILE] [--field=value ...]}. With no
  * arguments it serves the models in {@code ./models} on ports 8000 (HTTP), 8001 (gRPC) and 8002 (metrics). {@code
  * java -jar serval-server.jar --hash-token [--generate]} prints the SHA-256 of a bearer token read from standard
- * input (or of a new random one) for {@code auth.tokens}.
+ * input (or of a new random one) for {@code auth.tokens}. With {@code --exit-when-ready} the server starts, warms
+ * up, reports ready and stops: the training run that records the class-data archive at build time.
  */
 public final class Main {
   private Main() {}
@@ -40,9 +43,11 @@ public final class Main {
       return;
     }
     useBoundedNetworkBuffers();
+    List<String> options = new ArrayList<>(Arrays.asList(args));
+    boolean exitWhenReady = options.remove("--exit-when-ready");
     ServerConfig config;
     try {
-      config = ServerConfig.load(System.getenv(), Arrays.asList(args));
+      config = ServerConfig.load(System.getenv(), options);
     } catch (ConfigException e) {
       System.err.println("serval: invalid configuration:");
       e.errors().forEach(error -> System.err.println("  " + error));
@@ -59,6 +64,11 @@ public final class Main {
       e.errors().forEach(error -> System.err.println("  " + error));
       System.exit(2);
       return;
+    }
+    if (exitWhenReady) {
+      boolean ready = server.status().ready();
+      server.close();
+      System.exit(ready ? 0 : 1);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serval-shutdown"));
     server.awaitStop();

@@ -52,7 +52,9 @@ import io.serval.server.protocol.v2.grpc.V2GrpcService;
 import io.serval.server.protocol.v2.http.HttpErrors;
 import io.serval.server.protocol.v2.http.V2HttpService;
 import io.serval.server.repository.ModelRepository;
+import io.serval.server.repository.ModelVersion;
 import io.serval.server.security.ServalSecurity;
+import io.serval.server.warmup.Warmup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -177,13 +179,33 @@ public final class ServalServer implements AutoCloseable {
       engines.close();
       throw e;
     }
-    status.started();
     List<Integer> ports = new ArrayList<>(servingPorts(server, config));
     ports.add(security.managementPort(server));
+    warmUp(config, repository, security, server, ports.get(0));
+    status.started();
     log.info("Serval {} serving {} model(s) on ports {} (http), {} (grpc), {} (metrics), {} (management); ready: {}",
         version(), repository.models().size(), ports.get(0), ports.get(1), ports.get(2), ports.get(3),
         status.ready());
     return new ServalServer(config, engines, repository, status, server, List.copyOf(ports));
+  }
+
+  /** Drives the request path through the front ends until it is compiled, before the server reports ready. */
+  private static void warmUp(ServerConfig config, ModelRepository repository, ServalSecurity security,
+      Server server, int port) {
+    List<ModelVersion> versions = repository.models().stream().flatMap(m -> m.readyVersions().stream()).toList();
+    try {
+      Warmup.Outcome outcome = Warmup.of(config.warmup())
+          .run(versions, "http://127.0.0.1:" + port, security.issueWarmupToken(), security.tls(),
+              server.config().workerGroup());
+      if (outcome.sent() > 0) {
+        log.info("Warm-up: {} requests into {} model version(s) in {} ms ({})", outcome.sent(), versions.size(),
+            outcome.millis(), outcome.byFrontEnd());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      security.revokeWarmupToken();
+    }
   }
 
   /**

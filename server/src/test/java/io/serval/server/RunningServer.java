@@ -30,7 +30,9 @@ final class RunningServer implements AutoCloseable {
         "--management.port=0",
         "--model_repositories=" + repository,
         "--cpu_threads=2",
-        "--shutdown_timeout_seconds=2"));
+        "--shutdown_timeout_seconds=2",
+        // Tests here count requests and executions; the warm-up has its own test (WarmupTest).
+        "--warmup.requests=0"));
     args.addAll(List.of(options));
     ServalServer server = ServalServer.start(ServerConfig.load(Map.of(), args));
     List<Integer> ports = server.ports();

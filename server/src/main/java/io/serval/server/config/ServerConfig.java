@@ -49,13 +49,15 @@ public final class ServerConfig {
           "engines",
           "tls",
           "auth",
-          "management");
+          "management",
+          "warmup");
   private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements",
       "max_inflight_requests", "max_inflight_bytes", "max_stream_inflight");
   private static final Set<String> TLS = Set.of("cert", "key", "client_ca");
   private static final Set<String> AUTH = Set.of("tokens");
   private static final Set<String> TOKEN = Set.of("name", "sha256", "scopes");
   private static final Set<String> MANAGEMENT = Set.of("port", "address");
+  private static final Set<String> WARMUP = Set.of("requests", "max_seconds");
   /** The scopes a bearer token can hold: {@code infer} (every v2 call), {@code metrics}, {@code manage}. */
   public static final List<String> SCOPES = List.of("infer", "manage", "metrics");
   private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -77,6 +79,7 @@ public final class ServerConfig {
   private final List<Token> tokens;
   private final int managementPort;
   private final InetAddress managementAddress;
+  private final Warmup warmup;
 
   private ServerConfig(
       int httpPort,
@@ -94,7 +97,8 @@ public final class ServerConfig {
       @Nullable Tls tls,
       List<Token> tokens,
       int managementPort,
-      InetAddress managementAddress) {
+      InetAddress managementAddress,
+      Warmup warmup) {
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
     this.metricsPort = metricsPort;
@@ -111,6 +115,7 @@ public final class ServerConfig {
     this.tokens = List.copyOf(tokens);
     this.managementPort = managementPort;
     this.managementAddress = managementAddress;
+    this.warmup = warmup;
   }
 
   /**
@@ -236,6 +241,10 @@ public final class ServerConfig {
       management.error("port", "0 with a wildcard address needs http_port, grpc_port and metrics_port set"
           + " (expected: a port number, or a specific management.address such as 127.0.0.1)");
     }
+    ConfigReader warmupNode = root.child("warmup");
+    warmupNode.rejectUnknownFields(WARMUP);
+    Warmup warmup = new Warmup((int) warmupNode.integer("requests", 20, 0, 1_000_000),
+        (int) warmupNode.integer("max_seconds", 10, 1, 3600));
     root.throwIfErrors();
     return new ServerConfig(
         http,
@@ -253,7 +262,8 @@ public final class ServerConfig {
         tls,
         tokens,
         managementPort,
-        managementAddress);
+        managementAddress,
+        warmup);
   }
 
   private static @Nullable Tls readTls(ConfigReader root) {
@@ -524,6 +534,18 @@ public final class ServerConfig {
   public InetAddress managementAddress() {
     return managementAddress;
   }
+
+  /** How the server warms its request path before it reports ready. */
+  public Warmup warmup() {
+    return warmup;
+  }
+
+  /**
+   * The warm-up before ready: {@code requests} sent through each of gRPC and HTTP with binary tensors (a tenth as
+   * many through HTTP with JSON), spread over the loaded models, stopping after {@code maxSeconds} whatever is
+   * left. 0 requests turns it off.
+   */
+  public record Warmup(int requests, int maxSeconds) {}
 
   /**
    * TLS for every port: the server's certificate chain and PKCS#8 private key (PEM files), and, when set, the

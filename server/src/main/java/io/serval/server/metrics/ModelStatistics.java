@@ -7,50 +7,66 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-/** The running totals of one model version, as the v2 statistics extension reports them. */
+/**
+ * The running totals of one model version, as the v2 statistics extension reports them. {@link #reset} starts
+ * them over (the server does so when its warm-up ends, so that they count clients' requests only).
+ */
 public final class ModelStatistics {
-  private final Duration success = new Duration();
-  private final Duration fail = new Duration();
-  private final Duration queue = new Duration();
-  private final Duration computeInput = new Duration();
-  private final Duration computeInfer = new Duration();
-  private final Duration computeOutput = new Duration();
-  private final Duration cacheHit = new Duration();
-  private final Duration cacheMiss = new Duration();
-  private final ConcurrentHashMap<Integer, BatchStatistics> batches = new ConcurrentHashMap<>();
-  private final LongAdder inferenceCount = new LongAdder();
-  private final LongAdder executionCount = new LongAdder();
-  private final AtomicLong lastInferenceMillis = new AtomicLong();
+  /** Every cumulative total, swapped as a whole by {@link #reset}. */
+  private static final class Totals {
+    final Duration success = new Duration();
+    final Duration fail = new Duration();
+    final Duration queue = new Duration();
+    final Duration computeInput = new Duration();
+    final Duration computeInfer = new Duration();
+    final Duration computeOutput = new Duration();
+    final Duration cacheHit = new Duration();
+    final Duration cacheMiss = new Duration();
+    final ConcurrentHashMap<Integer, BatchStatistics> batches = new ConcurrentHashMap<>();
+    final LongAdder inferenceCount = new LongAdder();
+    final LongAdder executionCount = new LongAdder();
+    final AtomicLong lastInferenceMillis = new AtomicLong();
+  }
+
+  private volatile Totals totals = new Totals();
   private final AtomicInteger pending = new AtomicInteger();
 
   void recordSuccess(int batchSize, RequestTimings timings, long totalNanos) {
-    success.add(totalNanos);
-    queue.add(timings.queueNanos());
-    computeInput.add(timings.computeInputNanos());
-    computeInfer.add(timings.computeInferNanos());
-    computeOutput.add(timings.computeOutputNanos());
-    inferenceCount.add(batchSize);
-    lastInferenceMillis.set(System.currentTimeMillis());
+    Totals t = totals;
+    t.success.add(totalNanos);
+    t.queue.add(timings.queueNanos());
+    t.computeInput.add(timings.computeInputNanos());
+    t.computeInfer.add(timings.computeInferNanos());
+    t.computeOutput.add(timings.computeOutputNanos());
+    t.inferenceCount.add(batchSize);
+    t.lastInferenceMillis.set(System.currentTimeMillis());
   }
 
   void recordCacheHit(int batchSize, long lookupNanos, long totalNanos) {
-    cacheHit.add(lookupNanos);
-    success.add(totalNanos);
-    inferenceCount.add(batchSize);
-    lastInferenceMillis.set(System.currentTimeMillis());
+    Totals t = totals;
+    t.cacheHit.add(lookupNanos);
+    t.success.add(totalNanos);
+    t.inferenceCount.add(batchSize);
+    t.lastInferenceMillis.set(System.currentTimeMillis());
   }
 
   void recordCacheMiss(long lookupNanos) {
-    cacheMiss.add(lookupNanos);
+    totals.cacheMiss.add(lookupNanos);
   }
 
   void recordExecution(int batchSize, long inputNanos, long inferNanos, long outputNanos) {
-    executionCount.increment();
-    batches.computeIfAbsent(batchSize, size -> new BatchStatistics()).add(inputNanos, inferNanos, outputNanos);
+    Totals t = totals;
+    t.executionCount.increment();
+    t.batches.computeIfAbsent(batchSize, size -> new BatchStatistics()).add(inputNanos, inferNanos, outputNanos);
   }
 
   void recordFailure(long totalNanos) {
-    fail.add(totalNanos);
+    totals.fail.add(totalNanos);
+  }
+
+  /** Starts every total over; requests in flight stay pending. */
+  public void reset() {
+    totals = new Totals();
   }
 
   AtomicInteger pendingCounter() {
@@ -58,55 +74,55 @@ public final class ModelStatistics {
   }
 
   public Duration success() {
-    return success;
+    return totals.success;
   }
 
   public Duration fail() {
-    return fail;
+    return totals.fail;
   }
 
   public Duration queue() {
-    return queue;
+    return totals.queue;
   }
 
   public Duration computeInput() {
-    return computeInput;
+    return totals.computeInput;
   }
 
   public Duration computeInfer() {
-    return computeInfer;
+    return totals.computeInfer;
   }
 
   public Duration computeOutput() {
-    return computeOutput;
+    return totals.computeOutput;
   }
 
   public Duration cacheHit() {
-    return cacheHit;
+    return totals.cacheHit;
   }
 
   public Duration cacheMiss() {
-    return cacheMiss;
+    return totals.cacheMiss;
   }
 
   /** Executions by batch size (the rows of all requests run together), smallest first. */
   public SortedMap<Integer, BatchStatistics> batches() {
-    return new TreeMap<>(batches);
+    return new TreeMap<>(totals.batches);
   }
 
   /** Inferences answered, counting each row of a batch. */
   public long inferenceCount() {
-    return inferenceCount.sum();
+    return totals.inferenceCount.sum();
   }
 
   /** Engine executions; several requests batched together count once. */
   public long executionCount() {
-    return executionCount.sum();
+    return totals.executionCount.sum();
   }
 
   /** When the last successful inference finished, in milliseconds since the epoch; 0 if none has. */
   public long lastInferenceMillis() {
-    return lastInferenceMillis.get();
+    return totals.lastInferenceMillis.get();
   }
 
   /** Requests accepted and not yet answered. */

@@ -2,6 +2,8 @@ package io.serval.server.security;
 
 import io.serval.server.config.ServerConfig;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
@@ -18,8 +20,12 @@ final class BearerTokens {
   /** A configured token: its name (for logs and messages) and its scopes. */
   record Holder(String name, Set<Scope> scopes) {}
 
+  private static final Holder WARMUP = new Holder("serval-warmup", Set.of(Scope.INFER));
+
   private final List<byte[]> hashes = new ArrayList<>();
   private final List<Holder> holders = new ArrayList<>();
+  /** The hash of the server's own warm-up token (infer scope) while the warm-up runs, else {@code null}. */
+  private volatile byte @Nullable [] warmupHash;
 
   BearerTokens(List<ServerConfig.Token> tokens) {
     for (ServerConfig.Token token : tokens) {
@@ -40,10 +46,24 @@ final class BearerTokens {
     return holders.stream().anyMatch(holder -> holder.scopes().contains(scope));
   }
 
+  /** A new random token with the infer scope for the server's warm-up, valid until {@link #revokeWarmupToken}. */
+  String issueWarmupToken() {
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    warmupHash = TokenHash.sha256(token);
+    return token;
+  }
+
+  void revokeWarmupToken() {
+    warmupHash = null;
+  }
+
   /** The holder of {@code token}, or {@code null} when it is none of the configured tokens. */
   @Nullable Holder find(String token) {
     byte[] presented = TokenHash.sha256(token);
-    Holder found = null;
+    byte[] warmup = warmupHash;
+    Holder found = warmup != null && MessageDigest.isEqual(presented, warmup) ? WARMUP : null;
     for (int i = 0; i < hashes.size(); i++) {
       // MessageDigest.isEqual takes the same time whatever the bytes; every hash is compared, match or not.
       boolean equal = MessageDigest.isEqual(presented, hashes.get(i));

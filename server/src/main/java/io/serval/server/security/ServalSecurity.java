@@ -57,6 +57,23 @@ public final class ServalSecurity {
     return management.port(server);
   }
 
+  /** Whether the ports serve TLS. */
+  public boolean tls() {
+    return tls != null;
+  }
+
+  /**
+   * A bearer token for the server's own warm-up requests (infer scope), or {@code null} when no token is needed;
+   * valid until {@link #revokeWarmupToken}.
+   */
+  public @Nullable String issueWarmupToken() {
+    return tokens.isEmpty() ? null : tokens.issueWarmupToken();
+  }
+
+  public void revokeWarmupToken() {
+    tokens.revokeWarmupToken();
+  }
+
   /** Adds the ports, TLS, the management listener and access control to {@code sb}. */
   public void configure(ServerBuilder sb) {
     SessionProtocol protocol = tls == null ? SessionProtocol.HTTP : SessionProtocol.HTTPS;

@@ -56,6 +56,8 @@ public final class TestEngine implements InferenceEngine {
   public static final Semaphore BLOCKED = new Semaphore(0);
   /** Instances closed so far. */
   public static final AtomicInteger CLOSED = new AtomicInteger();
+  /** Runs started so far. */
+  public static final AtomicInteger RUNS = new AtomicInteger();
   /** Runs aborted so far. */
   public static final AtomicInteger ABORTED = new AtomicInteger();
   private static volatile CountDownLatch gate = new CountDownLatch(1);
@@ -69,6 +71,7 @@ public final class TestEngine implements InferenceEngine {
     BLOCKED.drainPermits();
     CLOSED.set(0);
     ABORTED.set(0);
+    RUNS.set(0);
   }
 
   /** Lets every blocked run go on. */
@@ -166,6 +169,7 @@ public final class TestEngine implements InferenceEngine {
 
     @Override
     public RunResult run(List<Tensor> inputs, List<String> outputNames, RunContext context) {
+      RUNS.incrementAndGet();
       Tensor x = inputs.get(0);
       FloatBuffer values = x.floats();
       boolean poison = false;
