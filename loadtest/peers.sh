@@ -8,6 +8,10 @@
 #                                                      Serval + the installed peers (default: all installed), batching
 #                                                      off and on, perf_analyzer at each concurrency, then Serval's own
 #                                                      load tool when its jar is built; prints a markdown table
+#   loadtest/peers.sh rounds [--rounds N] [--seconds S] [PEER...]
+#                                                      side by side on a noisy machine: N rounds, each starting Serval
+#                                                      then each peer in turn (batching on) and measuring concurrency
+#                                                      1 and 16; prints each server's median, min and max
 #   loadtest/peers.sh smoke [PEER...]                  each installed peer (and Serval) started, one short
 #                                                      perf_analyzer point at concurrency 1 with batching on, stopped;
 #                                                      exits non-zero when one of them failed
@@ -31,9 +35,9 @@ CONCURRENCY="1 4 16 64"
 BATCHING="off on"
 SECONDS_PER_POINT=10
 PROTOCOL=grpc
-ALL_PEERS="triton mlserver kserve torchserve rayserve"
+ALL_PEERS="triton mlserver kserve"  # TorchServe and Ray Serve: not done (loadtest/peers/README.md)
 # ports: HTTP, gRPC = HTTP+1, metrics = HTTP+2
-declare -A PORT=([serval]=18000 [triton]=18010 [mlserver]=18020 [kserve]=18030 [torchserve]=18040 [rayserve]=18050)
+declare -A PORT=([serval]=18000 [triton]=18010 [mlserver]=18020 [kserve]=18030)
 # ---------------------------------------------------------------------------------------------------------------
 
 BUILD=loadtest/target/peers
@@ -47,7 +51,7 @@ export PEER_THREADS=$THREADS PEER_MAX_BATCH=$MAX_BATCH PEER_DELAY_US=$DELAY_US P
 
 log() { echo "peers: $*" >&2; }
 
-usage() { sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 installed() { [ -f "$BUILD/$1/.installed" ]; }
 
@@ -279,6 +283,48 @@ case "$MODE" in
     if compgen -G "$OUT/serval-load/*/results.json" >/dev/null; then
       java -jar "$LOAD_JAR" chart --out "$OUT/serval-load" "$OUT"/serval-load/*/results.json
     fi
+    ;;
+  rounds)
+    ROUNDS=3
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --seconds) SECONDS_PER_POINT=$2; shift 2 ;;
+        -*) usage ;;
+        *) break ;;
+      esac
+    done
+    preflight
+    pick_peers "$@"
+    OUT=${OUT:-loadtest/reports/raw/$(date +%F)-peers-rounds}
+    mkdir -p "$OUT"
+    SERVERS=(serval "${PEERS[@]}")
+    versions "${SERVERS[@]}"
+    for r in $(seq "$ROUNDS"); do
+      for s in "${SERVERS[@]}"; do
+        start_server "$s" on "$OUT/$s-on-r$r.log" || continue
+        for c in 1 16; do
+          perf "$s" on "$c" "$SECONDS_PER_POINT" && mv "$OUT/$s-on-c$c.csv" "$OUT/$s-r$r-c$c.csv"
+        done
+        stop_server
+      done
+    done
+    "$PY" - "$OUT" "$ROUNDS" "${SERVERS[@]}" <<'PY' | tee "$OUT/summary.md"
+import csv, pathlib, statistics, sys
+out, rounds, servers = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+print("| server | concurrency | rounds | infer/s median (min-max) | p50 us median | p99 us median (min-max) |")
+print("|---|---|---|---|---|---|")
+for c in (1, 16):
+    for s in servers:
+        rows = [next(csv.DictReader(open(f))) for f in sorted(out.glob(f"{s}-r*-c{c}.csv"))]
+        if not rows:
+            print(f"| {s} | {c} | 0 | failed | | |"); continue
+        tp = [float(r["Inferences/Second"]) for r in rows]
+        p50 = [float(r["p50 latency"]) for r in rows]
+        p99 = [float(r["p99 latency"]) for r in rows]
+        print(f"| {s} | {c} | {len(rows)} | {statistics.median(tp):.0f} ({min(tp):.0f}-{max(tp):.0f}) |"
+              f" {statistics.median(p50):.0f} | {statistics.median(p99):.0f} ({min(p99):.0f}-{max(p99):.0f}) |")
+PY
     ;;
   smoke)
     preflight

@@ -162,14 +162,17 @@ public final class ServalServer implements AutoCloseable {
         .minBytesToForceChunkedEncoding(1)
         .newDecorator());
     sb.decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("serval.http")));
-    // Every request and response at DEBUG: seen with log_level DEBUG, silent otherwise.
-    sb.decorator(LoggingService.builder()
-        .logWriter(LogWriter.builder()
-            .requestLogLevel(LogLevel.DEBUG)
-            .successfulResponseLogLevel(LogLevel.DEBUG)
-            .failureResponseLogLevel(LogLevel.DEBUG)
-            .build())
-        .newDecorator());
+    // Every request and response at DEBUG, only when the server logs at DEBUG: the decorator's work per request
+    // (a log writer and listeners on every request log) is not paid otherwise.
+    if (LoggerFactory.getLogger(LoggingService.class).isDebugEnabled()) {
+      sb.decorator(LoggingService.builder()
+          .logWriter(LogWriter.builder()
+              .requestLogLevel(LogLevel.DEBUG)
+              .successfulResponseLogLevel(LogLevel.DEBUG)
+              .failureResponseLogLevel(LogLevel.DEBUG)
+              .build())
+          .newDecorator());
+    }
 
     Server server = sb.build();
     try {
