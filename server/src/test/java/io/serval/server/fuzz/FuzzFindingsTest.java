@@ -161,8 +161,13 @@ class FuzzFindingsTest {
   void unparsableMessagesAreInvalidArgument() {
     byte[] truncated = {0x0a, (byte) 0xff, 0x01, 'a'};
     assertFramedStatus("application/grpc", FuzzGenerator.frame(0, truncated.length, truncated), Status.Code.INVALID_ARGUMENT);
+    // gRPC-JSON is not served (no v2 client sends it; Armeria built its marshallers at start, 6 s of a 10 s start).
     byte[] json = "{\"modelName\":1".getBytes(StandardCharsets.UTF_8);
-    assertFramedStatus("application/grpc+json", FuzzGenerator.frame(0, json.length, json), Status.Code.INVALID_ARGUMENT);
+    AggregatedHttpResponse grpcJson = grpcHttp.execute(
+        RequestHeaders.builder(HttpMethod.POST, FuzzGenerator.GRPC_INFER).contentType(
+            com.linecorp.armeria.common.MediaType.parse("application/grpc+json")).build(),
+        HttpData.wrap(FuzzGenerator.frame(0, json.length, json)));
+    assertThat(grpcJson.status()).as(grpcJson.contentUtf8()).isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
 
     AggregatedHttpResponse unframed = grpcHttp.execute(
         RequestHeaders.builder(HttpMethod.POST, FuzzGenerator.GRPC_INFER).contentType(
