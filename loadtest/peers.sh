@@ -24,10 +24,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # ---- common settings: every server gets these ---------------------------------------------------------------
-THREADS=2            # ONNX Runtime intra-op threads (Serval --cpu_threads); inter-op 1, sequential
-MAX_BATCH=8          # max batch size (the model's max_batch_size)
-DELAY_US=0           # dynamic batching: max queue delay, microseconds
-INSTANCES=1          # model instances (one execution at a time)
+# (each can be set from the environment, e.g. THREADS=1 loadtest/peers.sh rounds)
+THREADS=${THREADS:-2}      # ONNX Runtime intra-op threads (Serval --cpu_threads); inter-op 1, sequential
+MAX_BATCH=${MAX_BATCH:-8}  # max batch size (the model's max_batch_size)
+DELAY_US=${DELAY_US:-0}    # dynamic batching: max queue delay, microseconds
+INSTANCES=${INSTANCES:-1}  # model instances (one execution at a time)
 MODEL_NAME=ocr_orientation
 MODEL_DIR=models/ocr_orientation
 MODEL_ONNX=$MODEL_DIR/1/model.onnx
