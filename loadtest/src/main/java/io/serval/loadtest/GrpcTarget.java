@@ -78,7 +78,7 @@ final class GrpcTarget implements Target {
         public void onError(Throwable error) {
           Status status = Status.fromThrowable(error);
           answered.completeExceptionally(status.getCode() == Status.Code.UNKNOWN && status.getCause() != null
-              ? HttpTarget.failure(status.getCause())
+              ? RequestFailure.of(status.getCause())
               : new RequestFailure("grpc " + status.getCode(), String.valueOf(status.getDescription())));
         }
 

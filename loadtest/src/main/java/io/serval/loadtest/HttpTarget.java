@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.linecorp.armeria.client.ClientFactory;
-import com.linecorp.armeria.client.ResponseTimeoutException;
-import com.linecorp.armeria.client.UnprocessedRequestException;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.WebClientBuilder;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
@@ -23,7 +21,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 
 /**
  * A model behind the v2 HTTP/REST front end. Tensors go in the binary tensor extension (a JSON header followed by
@@ -126,24 +123,13 @@ final class HttpTarget implements Target {
     HttpData content = HttpData.wrap(body);
     return () -> client.execute(HttpRequest.of(requestHeaders, content)).aggregate().<Void>handle((response, error) -> {
       if (error != null) {
-        throw failure(error);
+        throw RequestFailure.of(error);
       }
       if (response.status().code() != 200) {
         throw new RequestFailure("http " + response.status().code(), response.content(StandardCharsets.UTF_8));
       }
       return null;
     });
-  }
-
-  static RequestFailure failure(Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    if (cause instanceof ResponseTimeoutException) {
-      return new RequestFailure("timeout", "no answer within --timeout");
-    }
-    if (cause instanceof UnprocessedRequestException) {
-      return new RequestFailure("connect", String.valueOf(cause.getCause()));
-    }
-    return new RequestFailure("other " + cause.getClass().getSimpleName(), String.valueOf(cause.getMessage()));
   }
 
   @Override

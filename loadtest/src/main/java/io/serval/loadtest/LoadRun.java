@@ -234,8 +234,7 @@ final class LoadRun {
     if (!recording) {
       return;
     }
-    Throwable cause = error.getCause() != null && !(error instanceof RequestFailure) ? error.getCause() : error;
-    RequestFailure failure = cause instanceof RequestFailure f ? f : HttpTarget.failure(cause);
+    RequestFailure failure = RequestFailure.of(error);
     errors.computeIfAbsent(failure.kind(), k -> new LongAdder()).increment();
     String message = failure.getMessage() == null ? "" : failure.getMessage().strip();
     errorExamples.putIfAbsent(failure.kind(), message.length() > 300 ? message.substring(0, 300) + "..." : message);

@@ -198,7 +198,7 @@ public final class ServalServer implements AutoCloseable {
     List<ModelVersion> versions = repository.models().stream().flatMap(m -> m.readyVersions().stream()).toList();
     try {
       Warmup.Outcome outcome = Warmup.of(config.warmup())
-          .run(versions, "http://127.0.0.1:" + port, security.issueWarmupToken(), security.tls(),
+          .run(versions, port, security.issueWarmupToken(), security.tls(),
               server.config().workerGroup());
       if (outcome.sent() > 0) {
         log.info("Warm-up: {} requests into {} model version(s) in {} ms ({})", outcome.sent(), versions.size(),
