@@ -20,6 +20,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +52,11 @@ public final class InstancePool implements AutoCloseable {
   private final long maxRunTimeNanos;
   private final SchedulingClock clock;
   private final List<Thread> workers = new ArrayList<>();
-  /** The runs under way, to abort at the end of a drain. */
-  private final Set<RunContext> running = ConcurrentHashMap.newKeySet();
+  /** The runs under way: for the watchdog, and to abort at the end of a drain. */
+  private final Set<Run> running = ConcurrentHashMap.newKeySet();
+  /** Cancels the watchdog's next check; {@code null} without {@code max_run_time}. */
+  private volatile @Nullable Runnable watchdog;
+  private volatile boolean closed;
 
   private InstancePool(String name, List<ModelInstance> instances, BatchingConfig batching, int maxBatchSize,
       java.time.Duration maxRunTime, ModelMetrics metrics, SchedulingClock clock) {
@@ -87,6 +91,9 @@ public final class InstancePool implements AutoCloseable {
       worker.setDaemon(true);
       pool.workers.add(worker);
       worker.start();
+    }
+    if (pool.maxRunTimeNanos > 0) {
+      pool.watchdog = clock.schedule(pool::stopOverdueRuns, pool.maxRunTimeNanos);
     }
     return pool;
   }
@@ -194,8 +201,8 @@ public final class InstancePool implements AutoCloseable {
     MemoryScope outputMemory = MemoryScope.open();
     MemoryScope mergedMemory = live.size() > 1 ? MemoryScope.open() : null;
     RunContext context = RunContext.of(outputMemory);
-    Runnable watchdog = maxRunTimeNanos <= 0 ? null : clock.schedule(() -> stop(context, live), maxRunTimeNanos);
-    running.add(context);
+    Run run = new Run(context, live, started);
+    running.add(run);
     try {
       RunResult result;
       List<List<Tensor>> outputs = new ArrayList<>(live.size());
@@ -252,10 +259,7 @@ public final class InstancePool implements AutoCloseable {
       }
       answerAborted(live);
     } finally {
-      running.remove(context);
-      if (watchdog != null) {
-        watchdog.run();
-      }
+      running.remove(run);
       if (mergedMemory != null) {
         mergedMemory.release();
       }
@@ -273,12 +277,41 @@ public final class InstancePool implements AutoCloseable {
     live.forEach(job -> job.future.completeExceptionally(unloaded));
   }
 
-  /** Past {@code max_run_time}: stops the run and answers its requests at once. */
-  private void stop(RunContext context, List<Job> live) {
-    DeadlineExceededException timedOut = new DeadlineExceededException(name + ": the run took longer than"
-        + " max_run_time (" + TimeUnit.NANOSECONDS.toMillis(maxRunTimeNanos) + " ms) and was stopped");
-    live.forEach(job -> job.future.completeExceptionally(timedOut));
-    context.abort();
+  /**
+   * The watchdog: stops every run past {@code max_run_time} and answers its requests at once, then checks again
+   * when the oldest run left would pass it (or one {@code max_run_time} from now). One timer per pool rather than
+   * one per run keeps the timer thread asleep on the request path.
+   */
+  private void stopOverdueRuns() {
+    long now = clock.nanoTime();
+    long next = now + maxRunTimeNanos;
+    for (Run run : running) {
+      long due = run.startedNanos + maxRunTimeNanos;
+      if (due - now > 0) {
+        next = due - next < 0 ? due : next;
+      } else if (running.remove(run)) {
+        DeadlineExceededException timedOut = new DeadlineExceededException(name + ": the run took longer than"
+            + " max_run_time (" + TimeUnit.NANOSECONDS.toMillis(maxRunTimeNanos) + " ms) and was stopped");
+        run.live.forEach(job -> job.future.completeExceptionally(timedOut));
+        run.context.abort();
+      }
+    }
+    if (!closed) {
+      watchdog = clock.schedule(this::stopOverdueRuns, next - now);
+    }
+  }
+
+  /** A run under way (identity-keyed): what aborts it, the requests it answers, and when it started. */
+  private static final class Run {
+    final RunContext context;
+    final List<Job> live;
+    final long startedNanos;
+
+    Run(RunContext context, List<Job> live, long startedNanos) {
+      this.context = context;
+      this.live = live;
+      this.startedNanos = startedNanos;
+    }
   }
 
   /** The number of instances. */
@@ -299,6 +332,11 @@ public final class InstancePool implements AutoCloseable {
    */
   public void close(long timeoutMillis) {
     queue.close();
+    closed = true;
+    Runnable stopWatching = watchdog;
+    if (stopWatching != null) {
+      stopWatching.run();
+    }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     try {
       for (Thread worker : workers) {
@@ -308,7 +346,7 @@ public final class InstancePool implements AutoCloseable {
       while ((left = queue.pollAny()) != null) {
         left.future.completeExceptionally(new ModelUnavailableException(name + " was unloaded before the request ran"));
       }
-      running.forEach(RunContext::abort);
+      running.forEach(run -> run.context.abort());
       workers.forEach(Thread::interrupt);
       for (Thread worker : workers) {
         worker.join(TimeUnit.SECONDS.toMillis(10));

@@ -71,7 +71,8 @@ final class RequestQueue {
       }
       lanes.get(job.lane).addLast(job);
       size++;
-      changed.signalAll();
+      // One more job is work for at most one more worker.
+      changed.signal();
     } finally {
       lock.unlock();
     }
@@ -140,6 +141,7 @@ final class RequestQueue {
         }
         if (maxBatchSize == 0) {
           take(first);
+          passOn();
           return List.of(first);
         }
         List<Job> batch = gather(first);
@@ -147,12 +149,20 @@ final class RequestQueue {
         long waited = clock.nanoTime() - first.enqueuedNanos;
         if (rows >= targetRows || waited >= maxDelayNanos || closed) {
           batch.forEach(this::take);
+          passOn();
           return batch;
         }
         changed.awaitNanos(maxDelayNanos - waited);
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** A worker leaving with a batch wakes another for what is left ({@link #offer} wakes only one). */
+  private void passOn() {
+    if (size > 0) {
+      changed.signal();
     }
   }
 

@@ -76,6 +76,24 @@ class InstancePoolClockTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> instance.aborted);
   }
 
+  @Test
+  void aRunStartedBetweenWatchdogChecksIsStoppedAtItsOwnMaxRunTime() throws Exception {
+    pool = InstancePool.start("m v1", List.of(instance), BatchingConfig.NONE, 0, Duration.ofMillis(50),
+        new ModelMetrics(new SimpleMeterRegistry(), "m", "1"), clock);
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(30));
+    CompletableFuture<Execution> running = submit(QueueOptions.DEFAULT);
+    assertThat(instance.running.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+
+    // The pool's first check (50 ms after its start) finds the run 20 ms old, and checks again when it turns 50.
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(20));
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(29));
+    assertThat(running).isNotDone();
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(1));
+
+    assertThat(cause(running)).isInstanceOf(DeadlineExceededException.class)
+        .hasMessage("m v1: the run took longer than max_run_time (50 ms) and was stopped");
+  }
+
   private CompletableFuture<Execution> submit(QueueOptions options) {
     MemoryScope memory = MemoryScope.open();
     CompletableFuture<Execution> future = pool.submit(
