@@ -21,8 +21,17 @@ class ServerConfigTest {
     assertThat(config.grpcPort()).isEqualTo(8001);
     assertThat(config.metricsPort()).isEqualTo(8002);
     assertThat(config.maxRequestBytes()).isEqualTo(64 << 20);
-    assertThat(config.cpuThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(config.cpuThreads()).isEqualTo(ServerConfig.defaultCpuThreads(Runtime.getRuntime().availableProcessors()));
     assertThat(config.modelRepositories()).containsExactly(Path.of("models"));
+  }
+
+  @Test
+  void leavesTheNetworkOneCoreInEightByDefault() {
+    assertThat(ServerConfig.defaultCpuThreads(1)).isEqualTo(1);
+    assertThat(ServerConfig.defaultCpuThreads(2)).isEqualTo(1);
+    assertThat(ServerConfig.defaultCpuThreads(4)).isEqualTo(3);
+    assertThat(ServerConfig.defaultCpuThreads(16)).isEqualTo(14);
+    assertThat(ServerConfig.defaultCpuThreads(64)).isEqualTo(56);
   }
 
   @Test
