@@ -36,9 +36,9 @@ CONCURRENCY="1 4 16 64"
 BATCHING="off on"
 SECONDS_PER_POINT=10
 PROTOCOL=grpc
-ALL_PEERS="triton mlserver kserve"  # TorchServe and Ray Serve: not done (loadtest/peers/README.md)
+ALL_PEERS="triton mlserver kserve torchserve rayserve"
 # ports: HTTP, gRPC = HTTP+1, metrics = HTTP+2
-declare -A PORT=([serval]=18000 [triton]=18010 [mlserver]=18020 [kserve]=18030)
+declare -A PORT=([serval]=18000 [triton]=18010 [mlserver]=18020 [kserve]=18030 [torchserve]=18040 [rayserve]=18050)
 # ---------------------------------------------------------------------------------------------------------------
 
 BUILD=loadtest/target/peers
@@ -89,7 +89,7 @@ start_server() { # NAME on|off LOG -> 0 when the model is ready
       printf 'dynamic_batching:\n  max_queue_delay_microseconds: %s\n' "$DELAY_US" >> "$repo/$MODEL_NAME/config.yaml"
     fi
     setsid bin/serval --http_port="$http" --grpc_port=$((http + 1)) --metrics_port=$((http + 2)) \
-      --cpu_threads="$THREADS" --model_repositories="$repo" > "$logfile" 2>&1 &
+      --management.port=$((http + 3)) --cpu_threads="$THREADS" --model_repositories="$repo" > "$logfile" 2>&1 &
   else
     setsid bash "$PEERS_SRC/$name/serve.sh" "$http" $((http + 1)) $((http + 2)) "$batching" "$MODEL_ONNX" \
       > "$logfile" 2>&1 &

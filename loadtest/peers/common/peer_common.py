@@ -324,3 +324,104 @@ def install_v2_addon(rest=True, grpc_server=True):
             return s
 
         grpc.aio.server = server
+
+
+# ----------------------------------------------------------------------------------------------------------
+# v2 codecs for peers whose server does not speak KServe v2 itself (TorchServe's front, Ray Serve's ingress):
+# model metadata, the REST infer body (JSON, or JSON plus the binary tensor data extension perf_analyzer uses)
+# and the gRPC ModelInfer messages (tritonclient's inference.* protobuf classes, imported only when called).
+
+
+def model_metadata():
+    return {
+        "name": MODEL_NAME,
+        "versions": ["1"],
+        "platform": "onnxruntime_onnx",
+        "inputs": [{"name": INPUT_NAME, "datatype": "FP32", "shape": [-1] + INPUT_DIMS}],
+        "outputs": [{"name": OUTPUT_NAME, "datatype": "FP32", "shape": [-1] + OUTPUT_DIMS}],
+    }
+
+
+def decode_rest_infer(body, header_length=None):
+    """A v2 REST infer body -> (request JSON, input array). header_length: the Inference-Header-Content-Length
+    header (binary tensor data follows the JSON), None for plain JSON."""
+    import json
+
+    header_length = len(body) if header_length is None else int(header_length)
+    request = json.loads(body[:header_length])
+    tensor = next((t for t in request.get("inputs", []) if t.get("name") == INPUT_NAME), None)
+    if tensor is None:
+        raise ValueError(f"request has no input '{INPUT_NAME}'")
+    if tensor.get("datatype") != "FP32":
+        raise ValueError(f"input '{INPUT_NAME}' must be FP32")
+    size = (tensor.get("parameters") or {}).get("binary_data_size")
+    if size is not None:
+        array = np.frombuffer(body, dtype="<f4", count=size // 4, offset=header_length)
+    else:
+        array = np.asarray(tensor["data"], dtype=np.float32)
+    return request, array.reshape(tensor["shape"])
+
+
+def encode_rest_infer(request, out):
+    """The v2 REST infer response for ``out`` -> (body bytes, headers): binary output data when the request asks
+    for it (binary_data_output, or the output's binary_data parameter), JSON otherwise."""
+    import json
+
+    binary = (request.get("parameters") or {}).get("binary_data_output", False)
+    for requested in request.get("outputs") or []:
+        if requested.get("name") == OUTPUT_NAME:
+            binary = (requested.get("parameters") or {}).get("binary_data", binary)
+    tensor = {"name": OUTPUT_NAME, "datatype": "FP32", "shape": list(out.shape)}
+    response = {"model_name": MODEL_NAME, "model_version": "1", "outputs": [tensor]}
+    if request.get("id"):
+        response["id"] = request["id"]
+    if not binary:
+        tensor["data"] = out.ravel().tolist()
+        return json.dumps(response).encode(), {"content-type": "application/json"}
+    raw = np.ascontiguousarray(out, dtype="<f4").tobytes()
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    header = json.dumps(response).encode()
+    return header + raw, {"content-type": "application/octet-stream",
+                          "inference-header-content-length": str(len(header))}
+
+
+def grpc_pb():
+    """tritonclient's inference.* protobuf classes (service_pb2)."""
+    from tritonclient.grpc import service_pb2
+
+    return service_pb2
+
+
+def decode_grpc_infer(request):
+    """inference.ModelInferRequest -> input array (raw_input_contents, or the typed fp32_contents)."""
+    index, tensor = next(((i, t) for i, t in enumerate(request.inputs) if t.name == INPUT_NAME), (None, None))
+    if tensor is None:
+        raise ValueError(f"request has no input '{INPUT_NAME}'")
+    if tensor.datatype != "FP32":
+        raise ValueError(f"input '{INPUT_NAME}' must be FP32")
+    if request.raw_input_contents:
+        array = np.frombuffer(request.raw_input_contents[index], dtype="<f4")
+    else:
+        array = np.asarray(tensor.contents.fp32_contents, dtype=np.float32)
+    return array.reshape(list(tensor.shape))
+
+
+def encode_grpc_infer(request, out):
+    """The inference.ModelInferResponse for ``out`` (raw output contents, as Triton answers)."""
+    pb = grpc_pb()
+    response = pb.ModelInferResponse(model_name=MODEL_NAME, model_version="1", id=request.id)
+    tensor = response.outputs.add()
+    tensor.name, tensor.datatype = OUTPUT_NAME, "FP32"
+    tensor.shape.extend(out.shape)
+    response.raw_output_contents.append(np.ascontiguousarray(out, dtype="<f4").tobytes())
+    return response
+
+
+def grpc_metadata_response():
+    pb = grpc_pb()
+    m = model_metadata()
+    response = pb.ModelMetadataResponse(name=m["name"], versions=m["versions"], platform=m["platform"])
+    for field in ("inputs", "outputs"):
+        for t in m[field]:
+            getattr(response, field).add(name=t["name"], datatype=t["datatype"], shape=t["shape"])
+    return response
