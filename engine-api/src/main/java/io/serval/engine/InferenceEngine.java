@@ -1,5 +1,6 @@
 package io.serval.engine;
 
+import io.serval.core.ModelSignature;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,5 +1,9 @@
 package io.serval.engine;
 
+import io.serval.core.InputValidator;
+import io.serval.core.InternalException;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
 import java.util.List;
 
 /**
@@ -17,7 +21,7 @@ public interface ModelInstance extends AutoCloseable {
    * and the time each phase took. An engine that can be interrupted registers how with {@link
    * RunContext#onAbort}; an aborted run throws.
    *
-   * @throws EngineException when the engine fails
+   * @throws InternalException when the engine fails
    */
   RunResult run(List<Tensor> inputs, List<String> outputNames, RunContext context);
 

@@ -1,5 +1,7 @@
 package io.serval.engine;
 
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;

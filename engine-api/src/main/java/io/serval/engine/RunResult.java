@@ -1,5 +1,6 @@
 package io.serval.engine;
 
+import io.serval.core.Tensor;
 import java.util.List;
 
 /**

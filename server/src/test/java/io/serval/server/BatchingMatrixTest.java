@@ -3,9 +3,9 @@ package io.serval.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.serval.engine.Tensor;
-import io.serval.server.inference.InferenceRequest;
-import io.serval.server.inference.InferenceResult;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InferenceResult;
+import io.serval.core.Tensor;
 import io.serval.server.metrics.ModelStatistics;
 import io.serval.server.repository.ModelVersion;
 import java.nio.FloatBuffer;

@@ -2,9 +2,9 @@ package io.serval.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
-import io.serval.server.inference.InferenceRequest;
+import io.serval.core.InferenceRequest;
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

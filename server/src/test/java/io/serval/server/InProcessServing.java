@@ -1,19 +1,19 @@
 package io.serval.server;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.serval.core.InferenceRequest;
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
 import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
-import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** The serving core without the network: repository, scheduler and engine, for tests that send many requests. */
 final class InProcessServing implements AutoCloseable {

@@ -12,7 +12,7 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.serval.engine.MemoryScope;
+import io.serval.core.MemoryScope;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelInferRequest;
 import io.serval.protocol.v2.ModelStreamInferResponse;

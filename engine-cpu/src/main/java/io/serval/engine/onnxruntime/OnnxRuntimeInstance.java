@@ -7,14 +7,14 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.serval.engine.DataType;
-import io.serval.engine.EngineException;
-import io.serval.engine.InvalidInputException;
+import io.serval.core.DataType;
+import io.serval.core.InternalException;
+import io.serval.core.InvalidInputException;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
 import io.serval.engine.ModelInstance;
-import io.serval.engine.ModelSignature;
 import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
-import io.serval.engine.Tensor;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -59,21 +59,21 @@ final class OnnxRuntimeInstance implements ModelInstance {
         List<Tensor> outputs = new ArrayList<>(outputNames.size());
         for (String name : outputNames) {
           OnnxValue value =
-              result.get(name).orElseThrow(() -> new EngineException(description + ": no output '" + name + "'"));
+              result.get(name).orElseThrow(() -> new InternalException(description + ": no output '" + name + "'"));
           outputs.add(fromOnnx(name, (OnnxTensor) value, context));
         }
         return RunResult.of(outputs, fed - started, ran - fed, System.nanoTime() - ran);
       }
     } catch (OrtException e) {
       if (context.isAborted()) {
-        throw new EngineException(description + ": the run was stopped: " + e.getMessage(), e);
+        throw new InternalException(description + ": the run was stopped: " + e.getMessage(), e);
       }
       if (e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT) {
         // The inputs passed validation against the signature but not the model's own checks (a zero-sized image
         // the convolutions cannot take): the caller's error, said in the engine's words.
         throw new InvalidInputException(description + ": onnxruntime rejected the inputs: " + e.getMessage());
       }
-      throw new EngineException(description + ": onnxruntime failed: " + e.getMessage(), e);
+      throw new InternalException(description + ": onnxruntime failed: " + e.getMessage(), e);
     } finally {
       context.onAbort(() -> {});
       feeds.values().forEach(OnnxTensor::close);
@@ -84,7 +84,7 @@ final class OnnxRuntimeInstance implements ModelInstance {
     try {
       options.setTerminate(true);
     } catch (OrtException e) {
-      throw new EngineException(description + ": onnxruntime could not stop the run: " + e.getMessage(), e);
+      throw new InternalException(description + ": onnxruntime could not stop the run: " + e.getMessage(), e);
     }
   }
 
@@ -131,7 +131,7 @@ final class OnnxRuntimeInstance implements ModelInstance {
     try {
       session.close();
     } catch (OrtException e) {
-      throw new EngineException(description + ": onnxruntime failed to close the session: " + e.getMessage(), e);
+      throw new InternalException(description + ": onnxruntime failed to close the session: " + e.getMessage(), e);
     }
   }
 

@@ -2,7 +2,7 @@ package io.serval.engine.onnxruntime;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.TensorInfo.OnnxTensorType;
-import io.serval.engine.DataType;
+import io.serval.core.DataType;
 import org.jspecify.annotations.Nullable;
 
 /** Maps ONNX tensor element types to v2 data types, and v2 types to what ONNX Runtime's Java API can feed. */

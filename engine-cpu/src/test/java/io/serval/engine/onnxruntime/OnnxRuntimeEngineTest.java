@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.serval.engine.DataType;
+import io.serval.core.DataType;
+import io.serval.core.InternalException;
+import io.serval.core.MemoryScope;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
 import io.serval.engine.Device;
 import io.serval.engine.EngineContext;
-import io.serval.engine.EngineException;
 import io.serval.engine.InstanceSpec;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelLoadException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.ModelSignature;
 import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
-import io.serval.engine.Tensor;
-import io.serval.engine.TensorSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -106,7 +106,7 @@ class OnnxRuntimeEngineTest {
       aborted.abort();
 
       assertThatThrownBy(() -> instance.run(List.of(input), List.of(OUTPUT), aborted))
-          .isInstanceOf(EngineException.class)
+          .isInstanceOf(InternalException.class)
           .hasMessageContaining("the run was stopped");
       RunResult next = instance.run(List.of(input), List.of(OUTPUT), RunContext.of(scope));
       assertThat(next.outputs().get(0).shape()).containsExactly(2, 2);

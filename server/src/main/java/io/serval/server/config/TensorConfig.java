@@ -1,7 +1,7 @@
 package io.serval.server.config;
 
-import io.serval.engine.DataType;
-import io.serval.engine.Shapes;
+import io.serval.core.DataType;
+import io.serval.core.Shapes;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 

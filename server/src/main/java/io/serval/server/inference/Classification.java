@@ -1,8 +1,8 @@
 package io.serval.server.inference;
 
-import io.serval.engine.DataType;
-import io.serval.engine.Tensor;
-import io.serval.engine.UnsupportedFeatureException;
+import io.serval.core.DataType;
+import io.serval.core.Tensor;
+import io.serval.core.UnsupportedFeatureException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

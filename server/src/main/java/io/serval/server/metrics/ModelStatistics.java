@@ -1,5 +1,6 @@
 package io.serval.server.metrics;
 
+import io.serval.core.RequestTimings;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;

@@ -2,7 +2,7 @@ package io.serval.server.protocol;
 
 import com.linecorp.armeria.common.HttpStatus;
 import io.grpc.Status;
-import io.serval.engine.ErrorKind;
+import io.serval.core.ErrorKind;
 
 /** Maps each {@link ErrorKind} to its HTTP status and gRPC status code; nothing else in Serval decides this. */
 public final class ErrorMapping {

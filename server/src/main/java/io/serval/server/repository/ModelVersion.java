@@ -1,6 +1,6 @@
 package io.serval.server.repository;
 
-import io.serval.engine.ModelSignature;
+import io.serval.core.ModelSignature;
 import io.serval.server.config.ModelConfig;
 import io.serval.server.metrics.ModelMetrics;
 import io.serval.server.scheduling.InstancePool;

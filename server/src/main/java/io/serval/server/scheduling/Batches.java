@@ -1,9 +1,9 @@
 package io.serval.server.scheduling;
 
-import io.serval.engine.DataType;
-import io.serval.engine.EngineException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
+import io.serval.core.DataType;
+import io.serval.core.InternalException;
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +35,7 @@ final class Batches {
    * Splits {@code output} into consecutive slices of {@code rows[i]} rows each (views of its buffer for fixed-size
    * types).
    *
-   * @throws EngineException when the output's first dimension is not the batch
+   * @throws InternalException when the output's first dimension is not the batch
    */
   static List<Tensor> split(Tensor output, int[] rows) {
     long total = 0;
@@ -43,7 +43,7 @@ final class Batches {
       total += r;
     }
     if (output.rank() == 0 || output.dim(0) != total) {
-      throw new EngineException("output '" + output.name() + "' has shape " + java.util.Arrays.toString(output.shape())
+      throw new InternalException("output '" + output.name() + "' has shape " + java.util.Arrays.toString(output.shape())
           + " after a batch of " + total + " rows (expected: the batch size first)");
     }
     List<Tensor> slices = new ArrayList<>(rows.length);

@@ -1,7 +1,7 @@
 package io.serval.server.scheduling;
 
-import io.serval.engine.Tensor;
-import io.serval.server.metrics.RequestTimings;
+import io.serval.core.RequestTimings;
+import io.serval.core.Tensor;
 import java.util.List;
 
 /** The outputs of one engine run for one request, with the time it waited and ran. */

@@ -1,24 +1,24 @@
 package io.serval.server.scheduling;
 
-import io.serval.engine.DeadlineExceededException;
-import io.serval.engine.EngineException;
-import io.serval.engine.InvalidInputException;
-import io.serval.engine.MemoryScope;
+import io.serval.core.DeadlineExceededException;
+import io.serval.core.InternalException;
+import io.serval.core.InvalidInputException;
+import io.serval.core.MemoryScope;
+import io.serval.core.ModelUnavailableException;
+import io.serval.core.RequestTimings;
+import io.serval.core.ServalException;
+import io.serval.core.Tensor;
 import io.serval.engine.ModelInstance;
-import io.serval.engine.ModelUnavailableException;
 import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
-import io.serval.engine.ServalException;
-import io.serval.engine.Tensor;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.metrics.ModelMetrics;
-import io.serval.server.metrics.RequestTimings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -105,7 +105,7 @@ public final class InstancePool implements AutoCloseable {
    * takes the request out of the queue if it has not started.
    *
    * @throws InvalidInputException for a priority outside the model's levels
-   * @throws io.serval.engine.OverloadedException when the queue is full
+   * @throws io.serval.core.OverloadedException when the queue is full
    */
   public CompletableFuture<Execution> submit(
       List<Tensor> inputs, List<String> outputNames, int rows, QueueOptions options, MemoryScope memory) {
@@ -255,7 +255,7 @@ public final class InstancePool implements AutoCloseable {
       answerAborted(live);
     } catch (RuntimeException | Error e) {
       if (!context.isAborted()) {
-        throw new EngineException(name + ": the engine failed: " + e, e);
+        throw new InternalException(name + ": the engine failed: " + e, e);
       }
       answerAborted(live);
     } finally {

@@ -1,7 +1,7 @@
 package io.serval.server.scheduling;
 
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,8 +1,8 @@
 package io.serval.server.scheduling;
 
-import io.serval.engine.DeadlineExceededException;
-import io.serval.engine.ModelUnavailableException;
-import io.serval.engine.OverloadedException;
+import io.serval.core.DeadlineExceededException;
+import io.serval.core.ModelUnavailableException;
+import io.serval.core.OverloadedException;
 import io.serval.server.config.BatchingConfig;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -2,11 +2,11 @@ package io.serval.server.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.serval.engine.DataType;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
+import io.serval.core.DataType;
+import io.serval.core.MemoryScope;
+import io.serval.core.RequestedOutput;
+import io.serval.core.Tensor;
 import java.nio.ByteBuffer;
-import io.serval.server.inference.RequestedOutput;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

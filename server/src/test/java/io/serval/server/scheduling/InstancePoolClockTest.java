@@ -4,16 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.serval.engine.DataType;
-import io.serval.engine.DeadlineExceededException;
-import io.serval.engine.EngineException;
-import io.serval.engine.MemoryScope;
+import io.serval.core.DataType;
+import io.serval.core.DeadlineExceededException;
+import io.serval.core.InternalException;
+import io.serval.core.MemoryScope;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
 import io.serval.engine.ModelInstance;
-import io.serval.engine.ModelSignature;
 import io.serval.engine.RunContext;
 import io.serval.engine.RunResult;
-import io.serval.engine.Tensor;
-import io.serval.engine.TensorSpec;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.metrics.ModelMetrics;
 import java.time.Duration;
@@ -137,7 +137,7 @@ class InstancePoolClockTest {
         Thread.currentThread().interrupt();
       }
       if (aborted) {
-        throw new EngineException("aborted");
+        throw new InternalException("aborted");
       }
       Tensor x = inputs.get(0);
       return RunResult.of(List.of(Tensor.of("y", DataType.FP32, x.shape(),

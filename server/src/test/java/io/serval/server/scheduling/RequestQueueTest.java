@@ -3,10 +3,10 @@ package io.serval.server.scheduling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.serval.engine.DeadlineExceededException;
-import io.serval.engine.OverloadedException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Tensor;
+import io.serval.core.DeadlineExceededException;
+import io.serval.core.MemoryScope;
+import io.serval.core.OverloadedException;
+import io.serval.core.Tensor;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.config.ModelConfig;
 import java.nio.file.Files;

@@ -1,23 +1,23 @@
 package io.serval.server.testengine;
 
-import io.serval.engine.DataType;
-import io.serval.engine.EngineAvailability;
-import io.serval.engine.EngineException;
-import io.serval.engine.InferenceEngine;
-import io.serval.engine.InstanceSpec;
-import io.serval.engine.ModelInstance;
-import io.serval.engine.ModelLoadException;
-import io.serval.engine.ModelSignature;
-import io.serval.engine.RunContext;
-import io.serval.engine.RunResult;
-import io.serval.engine.Tensor;
-import io.serval.engine.TensorSpec;
 import com.google.protobuf.ByteString;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.MediaType;
+import io.serval.core.DataType;
+import io.serval.core.InternalException;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
+import io.serval.engine.EngineAvailability;
+import io.serval.engine.InferenceEngine;
+import io.serval.engine.InstanceSpec;
+import io.serval.engine.ModelInstance;
+import io.serval.engine.ModelLoadException;
+import io.serval.engine.RunContext;
+import io.serval.engine.RunResult;
 import io.serval.protocol.v2.ModelInferRequest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,8 +31,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * An engine for tests ({@code backend: test}), found through {@link java.util.ServiceLoader} from the test class
@@ -194,7 +194,7 @@ public final class TestEngine implements InferenceEngine {
         BLOCKED.release();
         await(aborted, 60);
         ABORTED.incrementAndGet();
-        throw new EngineException(description + ": the run was stopped");
+        throw new InternalException(description + ": the run was stopped");
       }
       if (block) {
         BLOCKED.release();

@@ -1,7 +1,7 @@
 package io.serval.server.protocol.v2;
 
-import io.serval.engine.ServalException;
-import io.serval.engine.TensorSpec;
+import io.serval.core.ServalException;
+import io.serval.core.TensorSpec;
 import io.serval.protocol.v2.InferBatchStatistics;
 import io.serval.protocol.v2.InferStatistics;
 import io.serval.protocol.v2.ModelConfig;
@@ -151,7 +151,7 @@ public final class V2Messages {
     return builder.build();
   }
 
-  private static io.serval.protocol.v2.DataType dataType(io.serval.engine.DataType type) {
+  private static io.serval.protocol.v2.DataType dataType(io.serval.core.DataType type) {
     return io.serval.protocol.v2.DataType.valueOf(type.configName());
   }
 

@@ -1,5 +1,6 @@
 package io.serval.server.protocol.v2.grpc;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.linecorp.armeria.common.ContentTooLargeException;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
@@ -8,6 +9,7 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.HttpStatusException;
 import com.linecorp.armeria.server.RequestTimeoutException;
@@ -15,10 +17,8 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.linecorp.armeria.common.stream.ClosedStreamException;
-import io.serval.engine.ErrorKind;
-import io.serval.engine.ServalException;
+import io.serval.core.ErrorKind;
+import io.serval.core.ServalException;
 import io.serval.server.protocol.ErrorMapping;
 import io.serval.server.protocol.InternalErrors;
 import java.nio.charset.StandardCharsets;

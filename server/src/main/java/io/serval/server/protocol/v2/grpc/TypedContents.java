@@ -1,11 +1,11 @@
 package io.serval.server.protocol.v2.grpc;
 
 import com.google.protobuf.ByteString;
-import io.serval.engine.DataType;
-import io.serval.engine.InvalidInputException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Shapes;
-import io.serval.engine.Tensor;
+import io.serval.core.DataType;
+import io.serval.core.InvalidInputException;
+import io.serval.core.MemoryScope;
+import io.serval.core.Shapes;
+import io.serval.core.Tensor;
 import io.serval.protocol.v2.InferTensorContents;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -2,12 +2,15 @@ package io.serval.server.protocol.v2.grpc;
 
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.unsafe.grpc.GrpcUnsafeBufferUtil;
-import io.netty.channel.EventLoop;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.serval.engine.ErrorKind;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.ServalException;
+import io.netty.channel.EventLoop;
+import io.serval.core.ErrorKind;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InferenceResult;
+import io.serval.core.MemoryScope;
+import io.serval.core.Servable;
+import io.serval.core.ServalException;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelConfigRequest;
 import io.serval.protocol.v2.ModelConfigResponse;
@@ -30,8 +33,6 @@ import io.serval.protocol.v2.ServerReadyRequest;
 import io.serval.protocol.v2.ServerReadyResponse;
 import io.serval.server.ServerStatus;
 import io.serval.server.admission.AdmissionControl;
-import io.serval.server.inference.InferenceRequest;
-import io.serval.server.inference.InferenceResult;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
@@ -148,7 +149,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     Supplier<CompletableFuture<T>> start = () -> {
       try {
         // An unknown model or version is the first thing to report, before anything about the inputs.
-        ModelVersion version = inference.resolve(request.getModelName(), request.getModelVersion());
+        Servable version = inference.resolve(request.getModelName(), request.getModelVersion());
         AdmissionControl.charge(ctx, request.getSerializedSize());
         MemoryScope memory = MemoryScope.open();
         InferenceRequest decoded;

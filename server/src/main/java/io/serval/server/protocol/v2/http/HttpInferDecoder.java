@@ -8,15 +8,15 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
-import io.serval.engine.DataType;
-import io.serval.engine.InvalidInputException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.Shapes;
-import io.serval.engine.Tensor;
-import io.serval.engine.TensorSpec;
-import io.serval.server.inference.InferenceRequest;
-import io.serval.server.inference.RequestedOutput;
-import io.serval.server.repository.ModelVersion;
+import io.serval.core.DataType;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InvalidInputException;
+import io.serval.core.MemoryScope;
+import io.serval.core.RequestedOutput;
+import io.serval.core.Servable;
+import io.serval.core.Shapes;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -61,7 +61,7 @@ final class HttpInferDecoder {
    * Decodes a body for {@code version}, which a raw body ({@code Inference-Header-Content-Length: 0}) needs; the
    * tensors are allocated in {@code memory}.
    */
-  static InferenceRequest decode(ModelVersion version, byte[] body, @Nullable String headerLength,
+  static InferenceRequest decode(Servable version, byte[] body, @Nullable String headerLength,
       long deadlineNanos, MemoryScope memory) {
     int jsonLength = body.length;
     if (headerLength != null) {
@@ -155,15 +155,15 @@ final class HttpInferDecoder {
   }
 
   /** {@code Inference-Header-Content-Length: 0}: the whole body is the raw data of the model's only input. */
-  private static InferenceRequest rawBody(ModelVersion resolved, byte[] body, long deadlineNanos, MemoryScope memory) {
-    List<TensorSpec> inputs = resolved.servedSignature().inputs();
+  private static InferenceRequest rawBody(Servable resolved, byte[] body, long deadlineNanos, MemoryScope memory) {
+    List<TensorSpec> inputs = resolved.signature().inputs();
     if (inputs.size() != 1) {
       throw new InvalidInputException(HEADER_LENGTH + " is 0 (a raw binary body) but " + resolved.label()
           + " has " + inputs.size() + " inputs (expected: exactly one)");
     }
     TensorSpec spec = inputs.get(0);
     long[] shape = spec.shape();
-    if (resolved.config().maxBatchSize() > 0) {
+    if (resolved.maxBatchSize() > 0) {
       shape[0] = 1;
     }
     if (!Shapes.isConcrete(shape)) {

@@ -1,7 +1,7 @@
 package io.serval.server.protocol.v2.http;
 
-import io.serval.engine.InvalidInputException;
-import io.serval.engine.PayloadTooLargeException;
+import io.serval.core.InvalidInputException;
+import io.serval.core.PayloadTooLargeException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

@@ -13,17 +13,17 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import io.serval.engine.InvalidInputException;
-import io.serval.engine.MemoryScope;
-import io.serval.engine.ServalException;
-import io.serval.engine.UnsupportedFeatureException;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InvalidInputException;
+import io.serval.core.MemoryScope;
+import io.serval.core.Servable;
+import io.serval.core.ServalException;
+import io.serval.core.UnsupportedFeatureException;
 import io.serval.server.ServerStatus;
 import io.serval.server.admission.AdmissionControl;
-import io.serval.server.inference.InferenceRequest;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
-import io.serval.server.repository.ModelVersion;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -152,7 +152,7 @@ public final class V2HttpService {
    */
   private CompletableFuture<HttpResponse> start(ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
     // An unknown model or version is the first thing to report, before anything about the body.
-    ModelVersion version = inference.resolve(model(ctx), version(ctx));
+    Servable version = inference.resolve(model(ctx), version(ctx));
     AdmissionControl.charge(ctx, req.content().length());
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
