@@ -9,11 +9,13 @@
 #                                             in one run: perf_analyzer gRPC and HTTP, concurrency 1 and 16, two
 #                                             rounds alternating old/new, on the built-in model (BASE=rev to choose)
 #
-# Output: loadtest/reports/raw/<date>-<name>/ (override with OUT=...).
+# Output: loadtest/reports/raw/<date>-<name>/ (override with OUT=...). THREADS (default 2) is the intra-op thread
+# count of both the server (--cpu_threads) and the in-process engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NAME=${1:?usage: loadtest/bench.sh foundation|throughput [SECONDS]}
 SECONDS_PER_POINT=${2:-10}
+THREADS=${THREADS:-2}
 OUT=${OUT:-loadtest/reports/raw/$(date +%F)-$NAME}
 mkdir -p "$OUT"
 PY=.venv/bin/python
@@ -23,7 +25,7 @@ bash server/src/test/python/setup_env.sh .venv
 
 start_server() { # REPOSITORY LOG [JAR]
   java -jar "${3:-server/target/serval-server.jar}" --http_port=18000 --grpc_port=18001 --metrics_port=18002 \
-    --cpu_threads=2 --model_repositories="$1" > "$2" 2>&1 &
+    --cpu_threads="$THREADS" --model_repositories="$1" > "$2" 2>&1 &
   SERVER=$!
   for _ in $(seq 60); do
     curl -sf localhost:18000/v2/health/ready >/dev/null && return 0
@@ -45,7 +47,7 @@ perf() { # MODEL CONCURRENCY CSV [PROTOCOL]
 }
 
 raw() { # SHAPE CONCURRENCIES CSV
-  java -cp loadtest/target/serval-load.jar io.serval.loadtest.RawOnnxRuntimeBenchmark models/ocr_orientation/1/model.onnx x "$1" 2 "$2" \
+  java -cp loadtest/target/serval-load.jar io.serval.loadtest.RawOnnxRuntimeBenchmark models/ocr_orientation/1/model.onnx x "$1" "$THREADS" "$2" \
     "$SECONDS_PER_POINT" > "$3"
 }
 

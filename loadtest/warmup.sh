@@ -3,10 +3,10 @@
 #
 #   loadtest/warmup.sh [ROUNDS] [REQUESTS...]   default: 2 rounds of warm-up sizes 0 20 100
 #
-# For each size: start bin/serval with --warmup.requests=N, time launch -> /v2/health/ready, then perf_analyzer
-# at concurrency 1 over gRPC for the first 10 s after ready (three 3.3 s windows) and for the next two 10 s; the
-# ratio is the first 10 s against the better of the next two. JAVA_OPTS reach the server (e.g. C1 only:
-# JAVA_OPTS=-XX:TieredStopAtLevel=1).
+# For each size: start bin/serval (default settings) with --warmup.requests=N, time launch -> /v2/health/ready,
+# then perf_analyzer at concurrency 1 over gRPC for the first 10 s after ready (three 3.3 s windows) and for the
+# next two 10 s; the ratio is the first 10 s against the better of the next two. JAVA_OPTS reach the server (e.g.
+# C1 only: JAVA_OPTS=-XX:TieredStopAtLevel=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
@@ -26,7 +26,7 @@ echo "|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
   for n in $SIZES; do
     started=$(date +%s%N)
-    bin/serval --http_port=18200 --grpc_port=18201 --metrics_port=18202 --management.port=18203 --cpu_threads=2 \
+    bin/serval --http_port=18200 --grpc_port=18201 --metrics_port=18202 --management.port=18203 \
       --warmup.requests="$n" > /dev/null 2>&1 &
     server=$!
     until curl -sf localhost:18200/v2/health/ready >/dev/null; do sleep 0.02; done
