@@ -342,6 +342,57 @@ def model_metadata():
     }
 
 
+def v2_rest_app(server, infer):
+    """A FastAPI app answering v2 REST for the one model: health, server and model metadata, readiness, and infer
+    (JSON or binary tensors). `server` is the server metadata; `infer` an async function from the input array to
+    the output array, whose failures become 500s. With install_v2_addon(rest=True), the app also has .../config
+    and .../stats."""
+    from fastapi import FastAPI, Request, Response
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    model = f"/v2/models/{MODEL_NAME}"
+
+    @app.get("/v2/health/live")
+    async def live():
+        return {"live": True}
+
+    @app.get("/v2/health/ready")
+    async def ready():
+        return {"ready": True}
+
+    @app.get("/v2")
+    async def server_metadata():
+        return server
+
+    @app.get(model + "/ready")
+    @app.get(model + "/versions/1/ready")
+    async def model_ready():
+        return {"name": MODEL_NAME, "ready": True}
+
+    @app.get(model)
+    @app.get(model + "/versions/1")
+    async def metadata():
+        return model_metadata()
+
+    @app.post(model + "/infer")
+    @app.post(model + "/versions/1/infer")
+    async def model_infer(request: Request):
+        try:
+            body, array = decode_rest_infer(
+                await request.body(), request.headers.get("inference-header-content-length"))
+        except (ValueError, KeyError, TypeError) as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        try:
+            out = await infer(array)
+        except Exception as e:  # noqa: BLE001 - every failure of the peer's engine call is this request's 500
+            return JSONResponse({"error": f"{type(e).__name__}: {e}"}, status_code=500)
+        content, headers = encode_rest_infer(body, out)
+        return Response(content, headers=headers)
+
+    return app
+
+
 def decode_rest_infer(body, header_length=None):
     """A v2 REST infer body -> (request JSON, input array). header_length: the Inference-Header-Content-Length
     header (binary tensor data follows the JSON), None for plain JSON."""

@@ -62,46 +62,7 @@ class OnnxRuntimeModel:
 
     def __serve_build_asgi_app__(self):
         peer_common.install_v2_addon(rest=True, grpc_server=False)  # GET .../config and .../stats
-        from fastapi import FastAPI, Request, Response
-        from fastapi.responses import JSONResponse
-
-        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-        model = f"/v2/models/{peer_common.MODEL_NAME}"
-
-        @app.get("/v2/health/live")
-        async def live():
-            return {"live": True}
-
-        @app.get("/v2/health/ready")
-        async def ready():
-            return {"ready": True}
-
-        @app.get("/v2")
-        async def server_metadata():
-            return self.server
-
-        @app.get(model + "/ready")
-        @app.get(model + "/versions/1/ready")
-        async def model_ready():
-            return {"name": peer_common.MODEL_NAME, "ready": True}
-
-        @app.get(model)
-        @app.get(model + "/versions/1")
-        async def model_metadata():
-            return peer_common.model_metadata()
-
-        @app.post(model + "/infer")
-        @app.post(model + "/versions/1/infer")
-        async def infer(request: Request):
-            try:
-                body, array = peer_common.decode_rest_infer(
-                    await request.body(), request.headers.get("inference-header-content-length"))
-            except (ValueError, KeyError, TypeError) as e:
-                return JSONResponse({"error": str(e)}, status_code=400)
-            content, headers = peer_common.encode_rest_infer(body, await self.infer(array))
-            return Response(content, headers=headers)
-
-        return app
+        return peer_common.v2_rest_app(self.server, self.infer)
 
     # ---- v2 gRPC (Ray Serve's gRPC proxy -> the method named like the RPC) ----
 

@@ -27,8 +27,6 @@ peer_common.install_v2_addon()
 
 import grpc  # noqa: E402
 import uvicorn  # noqa: E402
-from fastapi import FastAPI, Request, Response  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
 
 RECORD = struct.Struct("<IQ")
 PREDICTIONS = "/org.pytorch.serve.grpc.inference.InferenceAPIsService/Predictions"
@@ -141,47 +139,8 @@ def grpc_handler(torchserve):
 
 
 def rest_app(torchserve):
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)  # the add-on adds .../config and .../stats
-    model = f"/v2/models/{peer_common.MODEL_NAME}"
-
-    @app.get("/v2/health/live")
-    async def live():
-        return {"live": True}
-
-    @app.get("/v2/health/ready")
-    async def ready():
-        return {"ready": True}
-
-    @app.get("/v2")
-    async def server_metadata():
-        return SERVER
-
-    @app.get(model + "/ready")
-    @app.get(model + "/versions/1/ready")
-    async def model_ready():
-        return {"name": peer_common.MODEL_NAME, "ready": True}
-
-    @app.get(model)
-    @app.get(model + "/versions/1")
-    async def model_metadata():
-        return peer_common.model_metadata()
-
-    @app.post(model + "/infer")
-    @app.post(model + "/versions/1/infer")
-    async def infer(request: Request):
-        try:
-            body, array = peer_common.decode_rest_infer(
-                await request.body(), request.headers.get("inference-header-content-length"))
-        except (ValueError, KeyError, TypeError) as e:
-            return JSONResponse({"error": str(e)}, status_code=400)
-        try:
-            out = await timed_infer(torchserve, array)
-        except grpc.aio.AioRpcError as e:
-            return JSONResponse({"error": f"TorchServe: {e.code().name} {e.details()}"}, status_code=500)
-        content, headers = peer_common.encode_rest_infer(body, out)
-        return Response(content, headers=headers)
-
-    return app
+    # the add-on adds .../config and .../stats
+    return peer_common.v2_rest_app(SERVER, lambda array: timed_infer(torchserve, array))
 
 
 def torchserve_ready(management_port):
