@@ -1,0 +1,219 @@
+package io.serval.dag;
+
+import io.serval.core.ErrorKind;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InferenceResult;
+import io.serval.core.InputValidator;
+import io.serval.core.InvalidInputException;
+import io.serval.core.ModelSignature;
+import io.serval.core.RequestTimings;
+import io.serval.core.RequestedOutput;
+import io.serval.core.Servable;
+import io.serval.core.ServalException;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * A compiled pipeline, served like a model. Each request runs every node once its sources are done, so nodes
+ * that do not depend on each other run at the same time on the caller's executor (an {@code infer} node waits
+ * in its model's queue without holding a thread). The first node to fail answers the request, naming the node,
+ * with the kind of its failure, and nodes that have not started are not started.
+ */
+public final class Pipeline implements Servable {
+  /** A node ready to run: its operator, where each of its inputs comes from, and its outputs' names. */
+  record Step(String name, Operator operator, List<String> sources, List<String> outputNames) {}
+
+  private final String name;
+  private final ModelSignature signature;
+  private final List<Step> steps;
+  private final List<String> outputSources;
+
+  Pipeline(String name, List<TensorSpec> inputs, List<TensorSpec> outputs, List<Step> steps,
+      List<String> outputSources) {
+    this.name = name;
+    this.signature = ModelSignature.of(inputs, outputs);
+    this.steps = List.copyOf(steps);
+    this.outputSources = List.copyOf(outputSources);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String version() {
+    return "1";
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  /** Pipelines take whole requests: their nodes batch inside the models they call. */
+  @Override
+  public int maxBatchSize() {
+    return 0;
+  }
+
+  @Override
+  public String label() {
+    return "pipeline '" + name + "'";
+  }
+
+  @Override
+  public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
+    List<RequestedOutput> requested;
+    try {
+      InputValidator.validate(label(), signature, 0, request.inputs());
+      requested = requestedOutputs(request);
+    } catch (ServalException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return new Run(request, executor, requested).start();
+  }
+
+  private List<RequestedOutput> requestedOutputs(InferenceRequest request) {
+    List<RequestedOutput> requested = request.outputs();
+    if (requested == null || requested.isEmpty()) {
+      List<RequestedOutput> all = new ArrayList<>();
+      signature.outputs().forEach(spec -> all.add(new RequestedOutput(spec.name(), request.binaryOutputsByDefault(),
+          0)));
+      return all;
+    }
+    for (RequestedOutput output : requested) {
+      if (signature.output(output.name()) == null) {
+        throw new InvalidInputException(label() + ": unexpected output '" + output.name() + "' (expected: "
+            + String.join(", ", signature.outputs().stream().map(TensorSpec::name).toList()) + ")");
+      }
+      if (output.classification() > 0) {
+        throw new InvalidInputException(label() + ": output '" + output.name() + "' asks for classification,"
+            + " which pipelines do not apply (use a top-k node)");
+      }
+    }
+    return requested;
+  }
+
+  /** One request going through the nodes. */
+  private final class Run {
+    final InferenceRequest request;
+    final Executor executor;
+    final List<RequestedOutput> requested;
+    final long started = System.nanoTime();
+    final CompletableFuture<InferenceResult> result = new CompletableFuture<>();
+    final Map<String, CompletableFuture<List<Tensor>>> done = new HashMap<>();
+    final Set<CompletableFuture<List<Tensor>>> running = ConcurrentHashMap.newKeySet();
+
+    Run(InferenceRequest request, Executor executor, List<RequestedOutput> requested) {
+      this.request = request;
+      this.executor = executor;
+      this.requested = requested;
+    }
+
+    CompletableFuture<InferenceResult> start() {
+      Map<String, Tensor> given = new HashMap<>();
+      request.inputs().forEach(input -> given.put(input.name(), input));
+      for (Step step : steps) {
+        List<CompletableFuture<List<Tensor>>> waits = new ArrayList<>();
+        for (String source : step.sources()) {
+          int dot = source.indexOf('.');
+          if (dot >= 0) {
+            waits.add(done.get(source.substring(0, dot)));
+          }
+        }
+        // A node's own failure answers the request; a node whose source failed just never runs.
+        CompletableFuture<List<Tensor>> outputs = CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
+            .thenComposeAsync(ignored -> run(step, given).whenComplete((value, error) -> {
+              if (error != null) {
+                fail(step, error);
+              }
+            }), executor);
+        done.put(step.name(), outputs);
+      }
+      List<CompletableFuture<List<Tensor>>> answers = new ArrayList<>();
+      outputSources.forEach(source -> answers.add(done.get(source.substring(0, source.indexOf('.')))));
+      CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenRun(this::answer);
+      // A caller that gives up stops the nodes under way (an infer node leaves its model's queue).
+      result.whenComplete((value, error) -> running.forEach(node -> node.cancel(false)));
+      return result;
+    }
+
+    private CompletableFuture<List<Tensor>> run(Step step, Map<String, Tensor> given) {
+      if (result.isDone()) {
+        return CompletableFuture.failedFuture(new CancellationException("the request already has its answer"));
+      }
+      Map<String, Tensor> inputs = new HashMap<>();
+      List<String> names = step.operator().inputNames();
+      for (int i = 0; i < names.size(); i++) {
+        inputs.put(names.get(i), valueOf(step.sources().get(i), given));
+      }
+      CompletableFuture<List<Tensor>> outputs;
+      try {
+        outputs = step.operator().run(inputs, new NodeContext(step.name(), request.memory(), executor,
+            request.deadlineNanos()));
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      running.add(outputs);
+      outputs.whenComplete((value, error) -> running.remove(outputs));
+      return outputs;
+    }
+
+    /** A finished source's tensor: a request input, or a node's output by name. */
+    private Tensor valueOf(String source, Map<String, Tensor> given) {
+      int dot = source.indexOf('.');
+      if (dot < 0) {
+        return given.get(source);
+      }
+      String node = source.substring(0, dot);
+      Step step = steps.stream().filter(candidate -> candidate.name().equals(node)).findFirst().orElseThrow();
+      return done.get(node).join().get(step.outputNames().indexOf(source.substring(dot + 1)));
+    }
+
+    private void fail(Step step, Throwable error) {
+      Throwable cause = error;
+      while (cause instanceof CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof CancellationException && result.isDone()) {
+        return;
+      }
+      ErrorKind kind = cause instanceof ServalException ? ((ServalException) cause).kind()
+          : cause instanceof CancellationException ? ErrorKind.CANCELLED : ErrorKind.INTERNAL;
+      String message = cause instanceof ServalException ? cause.getMessage() : "failed: " + cause;
+      result.completeExceptionally(
+          new NodeFailedException(kind, label() + ": node '" + step.name() + "': " + message, cause));
+    }
+
+    private void answer() {
+      List<Tensor> tensors = new ArrayList<>();
+      for (RequestedOutput output : requested) {
+        int index = signatureIndex(output.name());
+        tensors.add(valueOf(outputSources.get(index), Map.of()).withName(output.name()));
+      }
+      result.complete(new InferenceResult(name, version(), request.id(), tensors, requested,
+          new RequestTimings(0, 0, System.nanoTime() - started, 0)));
+    }
+
+    private int signatureIndex(String output) {
+      List<TensorSpec> outputs = signature.outputs();
+      for (int i = 0; i < outputs.size(); i++) {
+        if (outputs.get(i).name().equals(output)) {
+          return i;
+        }
+      }
+      throw new IllegalStateException(output);
+    }
+  }
+}

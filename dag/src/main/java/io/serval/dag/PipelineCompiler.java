@@ -1,0 +1,293 @@
+package io.serval.dag;
+
+import io.serval.core.ServalException;
+import io.serval.core.TensorSpec;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns a {@link PipelineDefinition} into a {@link Pipeline}, or refuses it with every problem found, each
+ * naming the file, the node and the field: unknown operators and models, missing, duplicate and unconnected
+ * names, cycles, and datatypes and shapes that do not fit along an edge.
+ *
+ * <pre>{@code
+ * PipelineCompiler compiler = PipelineCompiler.withInstalledOperators(inferenceService::resolve);
+ * Pipeline pipeline = compiler.compile(PipelineDefinition.read("digits", dir.resolve("pipeline.yaml")));
+ * }</pre>
+ */
+public final class PipelineCompiler {
+  private final Map<String, OperatorFactory> factories = new TreeMap<>();
+  private final ServableResolver servables;
+
+  /** A compiler with {@code factories}; two factories of one type are refused. */
+  public PipelineCompiler(Collection<OperatorFactory> factories, ServableResolver servables) {
+    for (OperatorFactory factory : factories) {
+      OperatorFactory other = this.factories.put(factory.type(), factory);
+      if (other != null) {
+        throw new IllegalArgumentException("two operator factories of type '" + factory.type() + "': "
+            + other.getClass().getName() + " and " + factory.getClass().getName());
+      }
+    }
+    this.servables = servables;
+  }
+
+  /** A compiler with every {@link OperatorFactory} on the classpath, built-in and user ones. */
+  public static PipelineCompiler withInstalledOperators(ServableResolver servables) {
+    List<OperatorFactory> found = new ArrayList<>();
+    ServiceLoader.load(OperatorFactory.class).forEach(found::add);
+    return new PipelineCompiler(found, servables);
+  }
+
+  /** The operator types it knows. */
+  public Set<String> operatorTypes() {
+    return factories.keySet();
+  }
+
+  /** Checks and builds {@code definition}. */
+  public Pipeline compile(PipelineDefinition definition) throws InvalidPipelineException {
+    Compilation compilation = new Compilation(definition);
+    compilation.run();
+    if (!compilation.problems.isEmpty()) {
+      throw new InvalidPipelineException(compilation.problems);
+    }
+    return compilation.pipeline();
+  }
+
+  /** One compilation's state: its problems, and what each node has become. */
+  private final class Compilation {
+    final PipelineDefinition definition;
+    final List<String> problems = new ArrayList<>();
+    final Map<String, TensorSpec> inputs = new LinkedHashMap<>();
+    final Map<String, PipelineDefinition.Node> nodes = new LinkedHashMap<>();
+    final Map<String, Operator> operators = new HashMap<>();
+    final Map<String, List<TensorSpec>> outputs = new HashMap<>();
+    final List<String> order = new ArrayList<>();
+    final Set<String> read = new HashSet<>();
+    final List<TensorSpec> pipelineOutputs = new ArrayList<>();
+
+    Compilation(PipelineDefinition definition) {
+      this.definition = definition;
+    }
+
+    void run() {
+      names();
+      for (PipelineDefinition.Node node : nodes.values()) {
+        operator(node);
+      }
+      for (PipelineDefinition.Node node : nodes.values()) {
+        wiring(node);
+      }
+      if (!problems.isEmpty()) {
+        return;
+      }
+      order();
+      if (!problems.isEmpty()) {
+        return;
+      }
+      for (String node : order) {
+        types(nodes.get(node));
+      }
+      pipelineOutputs();
+      unconnected();
+    }
+
+    private String at(String node) {
+      return definition.file() + ": node '" + node + "': ";
+    }
+
+    private void names() {
+      for (TensorSpec input : definition.inputs()) {
+        if (inputs.putIfAbsent(input.name(), input) != null) {
+          problems.add(definition.file() + ": inputs: '" + input.name() + "' is declared twice");
+        }
+      }
+      for (PipelineDefinition.Node node : definition.nodes()) {
+        if (node.name().contains(".")) {
+          problems.add(at(node.name()) + "name: contains '.' (node outputs are named node.output)");
+        } else if (inputs.containsKey(node.name())) {
+          problems.add(at(node.name()) + "name: a pipeline input has this name too");
+        } else if (nodes.putIfAbsent(node.name(), node) != null) {
+          problems.add(at(node.name()) + "name: two nodes have this name");
+        }
+      }
+      Set<String> outputNames = new HashSet<>();
+      for (PipelineDefinition.Output output : definition.outputs()) {
+        if (!outputNames.add(output.name())) {
+          problems.add(definition.file() + ": outputs: '" + output.name() + "' is declared twice");
+        }
+      }
+    }
+
+    private void operator(PipelineDefinition.Node node) {
+      OperatorFactory factory = factories.get(node.op());
+      if (factory == null) {
+        problems.add(at(node.name()) + "op: '" + node.op() + "' is not an operator (expected one of: "
+            + String.join(", ", factories.keySet()) + ")");
+        return;
+      }
+      try {
+        operators.put(node.name(), factory.create(node.params(), servables));
+      } catch (IllegalArgumentException | ServalException e) {
+        problems.add(at(node.name()) + e.getMessage());
+      }
+    }
+
+    private void wiring(PipelineDefinition.Node node) {
+      Operator operator = operators.get(node.name());
+      if (operator == null) {
+        return;
+      }
+      for (String wired : node.inputs().keySet()) {
+        if (!operator.inputNames().contains(wired)) {
+          problems.add(at(node.name()) + "inputs." + wired + ": operator '" + node.op() + "' has no input '"
+              + wired + "' (expected: " + String.join(", ", operator.inputNames()) + ")");
+        }
+      }
+      for (String input : operator.inputNames()) {
+        String source = node.inputs().get(input);
+        if (source == null) {
+          problems.add(at(node.name()) + "inputs." + input + ": missing (operator '" + node.op() + "' takes: "
+              + String.join(", ", operator.inputNames()) + ")");
+          continue;
+        }
+        int dot = source.indexOf('.');
+        if (dot < 0 && !inputs.containsKey(source)) {
+          problems.add(at(node.name()) + "inputs." + input + ": '" + source + "' is neither a pipeline input nor"
+              + " node.output (pipeline inputs: " + String.join(", ", inputs.keySet()) + ")");
+        } else if (dot >= 0 && !nodes.containsKey(source.substring(0, dot))) {
+          problems.add(at(node.name()) + "inputs." + input + ": '" + source + "': no node '"
+              + source.substring(0, dot) + "' (nodes: " + String.join(", ", nodes.keySet()) + ")");
+        }
+        read.add(dot < 0 ? source : source.substring(0, dot));
+      }
+    }
+
+    /** Orders the nodes so every node comes after those it reads; reports a cycle as its path. */
+    private void order() {
+      Map<String, Integer> state = new HashMap<>();
+      for (String node : nodes.keySet()) {
+        visit(node, state, new ArrayList<>());
+      }
+    }
+
+    private void visit(String node, Map<String, Integer> state, List<String> path) {
+      Integer seen = state.get(node);
+      if (seen != null && seen == 2) {
+        return;
+      }
+      path.add(node);
+      if (seen != null) {
+        List<String> cycle = path.subList(path.indexOf(node), path.size());
+        problems.add(definition.file() + ": node '" + node + "': inputs: a cycle: "
+            + String.join(" -> ", cycle.stream().map(name -> "'" + name + "'").toList()));
+        path.remove(path.size() - 1);
+        return;
+      }
+      state.put(node, 1);
+      for (String source : nodes.get(node).inputs().values()) {
+        int dot = source.indexOf('.');
+        if (dot >= 0) {
+          visit(source.substring(0, dot), state, path);
+        }
+      }
+      state.put(node, 2);
+      order.add(node);
+      path.remove(path.size() - 1);
+    }
+
+    private void types(PipelineDefinition.Node node) {
+      Operator operator = operators.get(node.name());
+      Map<String, TensorSpec> given = new LinkedHashMap<>();
+      for (String input : operator.inputNames()) {
+        TensorSpec spec = source(node.inputs().get(input), at(node.name()) + "inputs." + input + ": ");
+        if (spec == null) {
+          return;
+        }
+        given.put(input, spec);
+      }
+      try {
+        outputs.put(node.name(), List.copyOf(operator.outputs(given)));
+      } catch (IllegalArgumentException e) {
+        problems.add(at(node.name()) + e.getMessage());
+      }
+    }
+
+    /** The spec of a source, or null (with a problem, unless its node already failed) when it has none. */
+    private @Nullable TensorSpec source(String source, String where) {
+      int dot = source.indexOf('.');
+      if (dot < 0) {
+        return inputs.get(source);
+      }
+      List<TensorSpec> produced = outputs.get(source.substring(0, dot));
+      if (produced == null) {
+        return null;
+      }
+      String name = source.substring(dot + 1);
+      for (TensorSpec spec : produced) {
+        if (spec.name().equals(name)) {
+          return spec;
+        }
+      }
+      problems.add(where + "'" + source + "': node '" + source.substring(0, dot) + "' has no output '" + name
+          + "' (expected one of: " + String.join(", ", produced.stream().map(TensorSpec::name).toList()) + ")");
+      return null;
+    }
+
+    private void pipelineOutputs() {
+      for (int i = 0; i < definition.outputs().size(); i++) {
+        PipelineDefinition.Output output = definition.outputs().get(i);
+        String where = definition.file() + ": outputs[" + i + "] '" + output.name() + "': from: ";
+        int dot = output.from().indexOf('.');
+        if (dot < 0 || !nodes.containsKey(output.from().substring(0, dot))) {
+          problems.add(where + "'" + output.from() + "' is not node.output (nodes: "
+              + String.join(", ", nodes.keySet()) + ")");
+          continue;
+        }
+        read.add(output.from().substring(0, dot));
+        TensorSpec spec = source(output.from(), where);
+        if (spec != null) {
+          pipelineOutputs.add(TensorSpec.of(output.name(), spec.dataType(), spec.shape()));
+        }
+      }
+      if (definition.outputs().isEmpty()) {
+        problems.add(definition.file() + ": outputs: none (expected: at least one)");
+      }
+    }
+
+    private void unconnected() {
+      for (String input : inputs.keySet()) {
+        if (!read.contains(input)) {
+          problems.add(definition.file() + ": inputs: '" + input + "': no node reads it");
+        }
+      }
+      for (String node : nodes.keySet()) {
+        if (!read.contains(node)) {
+          problems.add(at(node) + "none of its outputs is used (by a node or the pipeline's outputs)");
+        }
+      }
+    }
+
+    Pipeline pipeline() {
+      List<Pipeline.Step> steps = new ArrayList<>();
+      for (String name : order) {
+        PipelineDefinition.Node node = nodes.get(name);
+        Operator operator = operators.get(name);
+        List<String> sources = new ArrayList<>();
+        operator.inputNames().forEach(input -> sources.add(node.inputs().get(input)));
+        steps.add(new Pipeline.Step(name, operator, sources,
+            outputs.get(name).stream().map(TensorSpec::name).toList()));
+      }
+      List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();
+      return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package io.serval.dag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Every problem a pipeline definition can have is refused at load, naming the file, the node and the field. */
+class PipelineCompilerTest {
+  private final DoublingModel model = new DoublingModel();
+  private final PipelineCompiler compiler = compiler(model);
+
+  static PipelineCompiler compiler(DoublingModel model) {
+    List<OperatorFactory> factories = new ArrayList<>();
+    ServiceLoader.load(OperatorFactory.class).forEach(factories::add);
+    factories.add(TestOperators.plus());
+    factories.add(TestOperators.count(new AtomicInteger()));
+    return new PipelineCompiler(factories, model.resolver());
+  }
+
+  private List<String> problems(String yaml) {
+    InvalidPipelineException refused = catchThrowableOfType(InvalidPipelineException.class,
+        () -> compiler.compile(PipelineDefinition.parse("p", "pipeline.yaml", yaml)));
+    assertThat(refused).as("refused").isNotNull();
+    return refused.problems();
+  }
+
+  private static final String INPUTS = "inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]\n";
+
+  @Test
+  void aValidPipelineCompilesWithItsSignature() throws Exception {
+    Pipeline pipeline = compiler.compile(PipelineDefinition.parse("p", "pipeline.yaml", INPUTS
+        + "outputs: [{name: probabilities, from: scores.y}]\n"
+        + "nodes:\n"
+        + "  - {name: model, op: infer, inputs: {x: x}, params: {model: double}}\n"
+        + "  - {name: scores, op: softmax, inputs: {x: model.y}}\n"));
+
+    assertThat(pipeline.signature().toString()).isEqualTo("inputs [x:FP32[-1,4]] -> outputs [probabilities:FP32[-1,4]]");
+    assertThat(pipeline.label()).isEqualTo("pipeline 'p'");
+  }
+
+  @Test
+  void reportsTheFormOfTheFileFieldByField() {
+    assertThat(problems("inputs: [{name: x, datatype: FLOAT7, dims: [a]}]\n"
+        + "outputs: [{name: y}]\n"
+        + "nodes:\n"
+        + "  - {name: n, op: softmax, inputs: [x], extra: 1}\n"
+        + "  - {op: softmax}\n"
+        + "unknown: 1\n"))
+        .containsExactly(
+            "pipeline.yaml: unknown: unknown field (expected one of: inputs, nodes, outputs)",
+            "pipeline.yaml: inputs[0]: datatype: 'FLOAT7' is not a datatype (expected e.g. FP32, INT64, BYTES)",
+            "pipeline.yaml: inputs[0]: dims: is [\"a\"] (expected: a list of dimensions, -1 for any size)",
+            "pipeline.yaml: outputs[0]: from: missing (expected: a non-empty string)",
+            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params)",
+            "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
+                + " node.output)",
+            "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)");
+    assertThat(problems("nodes: [\n")).singleElement().asString().startsWith("pipeline.yaml: not valid YAML: ");
+  }
+
+  @Test
+  void refusesUnknownOperatorsModelsAndParameters() {
+    assertThat(problems(INPUTS
+        + "outputs: [{name: y, from: b.y}]\n"
+        + "nodes:\n"
+        + "  - {name: a, op: softmx, inputs: {x: x}}\n"
+        + "  - {name: b, op: infer, inputs: {x: x}, params: {model: triple}}\n"
+        + "  - {name: c, op: infer, inputs: {x: x}, params: {model: double, batch: 2}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: count, infer, plus,"
+                + " softmax)",
+            "pipeline.yaml: node 'b': params.model: model 'triple' is not in the repository",
+            "pipeline.yaml: node 'c': params.batch: unknown parameter (expected one of: model, version)");
+  }
+
+  @Test
+  void refusesDuplicateMissingAndUnknownNames() {
+    assertThat(problems(INPUTS
+        + "outputs: [{name: y, from: a.y}, {name: y, from: a.y}]\n"
+        + "nodes:\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: x, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: b.c, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: d, op: plus, inputs: {a: x, c: x}}\n"
+        + "  - {name: e, op: softmax, inputs: {x: q}}\n"
+        + "  - {name: f, op: softmax, inputs: {x: g.y}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 'a': name: two nodes have this name",
+            "pipeline.yaml: node 'x': name: a pipeline input has this name too",
+            "pipeline.yaml: node 'b.c': name: contains '.' (node outputs are named node.output)",
+            "pipeline.yaml: outputs: 'y' is declared twice",
+            "pipeline.yaml: node 'd': inputs.c: operator 'plus' has no input 'c' (expected: a, b)",
+            "pipeline.yaml: node 'd': inputs.b: missing (operator 'plus' takes: a, b)",
+            "pipeline.yaml: node 'e': inputs.x: 'q' is neither a pipeline input nor node.output (pipeline inputs:"
+                + " x)",
+            "pipeline.yaml: node 'f': inputs.x: 'g.y': no node 'g' (nodes: a, d, e, f)");
+  }
+
+  @Test
+  void refusesACycleNamingItsPath() {
+    assertThat(problems(INPUTS
+        + "outputs: [{name: y, from: c.y}]\n"
+        + "nodes:\n"
+        + "  - {name: a, op: plus, inputs: {a: x, b: c.y}}\n"
+        + "  - {name: b, op: softmax, inputs: {x: a.y}}\n"
+        + "  - {name: c, op: softmax, inputs: {x: b.y}}\n"))
+        .containsExactly("pipeline.yaml: node 'a': inputs: a cycle: 'a' -> 'c' -> 'b' -> 'a'");
+  }
+
+  @Test
+  void refusesUnknownOutputsAndTypesThatDoNotFit() {
+    assertThat(problems("inputs: [{name: x, datatype: INT64, dims: [-1, 4]}, {name: z, datatype: FP32, dims: [2, 3]}]\n"
+        + "outputs: [{name: y, from: b.z}, {name: w, from: a}]\n"
+        + "nodes:\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: b, op: infer, inputs: {x: z}, params: {model: double}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 'a': inputs.x: INT64 of rank 2 (expected: FP32 of rank 1 or more)",
+            "pipeline.yaml: node 'b': inputs.x: shape [2,3] (expected: [-1,4], as model 'double' version 1 takes;"
+                + " -1 is any size)",
+            "pipeline.yaml: outputs[1] 'w': from: 'a' is not node.output (nodes: a, b)",
+            "pipeline.yaml: node 'a': none of its outputs is used (by a node or the pipeline's outputs)");
+    assertThat(problems(INPUTS
+        + "outputs: [{name: y, from: m.z}]\n"
+        + "nodes:\n"
+        + "  - {name: m, op: infer, inputs: {x: x}, params: {model: double}}\n"))
+        .containsExactly("pipeline.yaml: outputs[0] 'y': from: 'm.z': node 'm' has no output 'z' (expected one of:"
+            + " y)");
+  }
+
+  @Test
+  void refusesInputsNobodyReadsAndNodesNobodyUses() {
+    assertThat(problems("inputs: [{name: x, datatype: FP32, dims: [4]}, {name: unused, datatype: FP32, dims: [4]}]\n"
+        + "outputs: [{name: y, from: a.y}]\n"
+        + "nodes:\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: dead, op: softmax, inputs: {x: x}}\n"))
+        .containsExactly(
+            "pipeline.yaml: inputs: 'unused': no node reads it",
+            "pipeline.yaml: node 'dead': none of its outputs is used (by a node or the pipeline's outputs)");
+  }
+}

@@ -1,0 +1,132 @@
+package io.serval.dag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.serval.core.ErrorKind;
+import io.serval.core.InferenceRequest;
+import io.serval.core.InferenceResult;
+import io.serval.core.MemoryScope;
+import io.serval.core.ServalException;
+import io.serval.core.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Requests through compiled pipelines: concurrency, fan-in, infer nodes, and failures named by node. */
+class PipelineRunTest {
+  private final ExecutorService executor = Executors.newFixedThreadPool(2);
+  private final DoublingModel model = new DoublingModel();
+  private final AtomicInteger counted = new AtomicInteger();
+  private final CountDownLatch bothBranches = new CountDownLatch(2);
+  private final List<MemoryScope> scopes = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    executor.shutdownNow();
+    scopes.forEach(MemoryScope::release);
+  }
+
+  private Pipeline compile(String yaml) throws InvalidPipelineException {
+    List<OperatorFactory> factories = new ArrayList<>();
+    ServiceLoader.load(OperatorFactory.class).forEach(factories::add);
+    factories.add(TestOperators.plus());
+    factories.add(TestOperators.count(counted));
+    factories.add(TestOperators.reject());
+    factories.add(TestOperators.scaleAfter("left", 2, bothBranches));
+    factories.add(TestOperators.scaleAfter("right", 10, bothBranches));
+    return new PipelineCompiler(factories, model.resolver())
+        .compile(PipelineDefinition.parse("p", "pipeline.yaml", yaml));
+  }
+
+  private CompletableFuture<InferenceResult> infer(Pipeline pipeline, float... x) {
+    MemoryScope memory = MemoryScope.open();
+    scopes.add(memory);
+    InferenceRequest request = new InferenceRequest("r1", Map.of(),
+        List.of(Tensor.ofFloats("x", new long[] {1, x.length}, x)), null, true, 0, memory);
+    return pipeline.infer(request, executor);
+  }
+
+  @Test
+  void independentBranchesRunAtTheSameTimeAndTheFanInWaitsForBoth() throws Exception {
+    // Each branch blocks until the other has started: run one after the other, the request could not finish.
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: sum, from: join.y}]\n"
+        + "nodes:\n"
+        + "  - {name: l, op: left, inputs: {x: x}}\n"
+        + "  - {name: r, op: right, inputs: {x: x}}\n"
+        + "  - {name: join, op: plus, inputs: {a: l.y, b: r.y}}\n");
+
+    InferenceResult result = infer(pipeline, 1, 2).get(10, TimeUnit.SECONDS);
+
+    assertThat(result.outputs()).singleElement().satisfies(sum -> {
+      assertThat(sum.name()).isEqualTo("sum");
+      assertThat(TestOperators.floats(sum)).containsExactly(12, 24);
+    });
+    assertThat(result.modelName()).isEqualTo("p");
+    assertThat(result.id()).isEqualTo("r1");
+  }
+
+  @Test
+  void anInferNodeCallsTheServedModel() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]\n"
+        + "outputs: [{name: probabilities, from: scores.y}, {name: doubled, from: model.y}]\n"
+        + "nodes:\n"
+        + "  - {name: model, op: infer, inputs: {x: x}, params: {model: double}}\n"
+        + "  - {name: scores, op: softmax, inputs: {x: model.y}}\n");
+
+    InferenceResult result = infer(pipeline, 0, 0.5f, 1, 0).get(10, TimeUnit.SECONDS);
+
+    assertThat(model.requests).hasValue(1);
+    assertThat(TestOperators.floats(result.outputs().get(1))).containsExactly(0, 1, 2, 0);
+    // softmax of (0, 1, 2, 0): e^v / (1 + e + e^2 + 1)
+    double sum = 2 + Math.E + Math.exp(2);
+    assertThat(TestOperators.floats(result.outputs().get(0))).usingComparatorWithPrecision(1e-6f)
+        .containsExactly((float) (1 / sum), (float) (Math.E / sum), (float) (Math.exp(2) / sum), (float) (1 / sum));
+  }
+
+  @Test
+  void theFirstFailureAnswersNamingItsNodeAndLaterNodesNeverRun() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: check, op: reject, inputs: {x: x}}\n"
+        + "  - {name: after, op: count, inputs: {x: check.y}}\n");
+
+    Throwable failure = catchThrowable(() -> infer(pipeline, 1, 2).get(10, TimeUnit.SECONDS));
+
+    assertThat(failure).isInstanceOf(ExecutionException.class).cause().isInstanceOf(NodeFailedException.class)
+        .hasMessage("pipeline 'p': node 'check': values out of range");
+    assertThat(((ServalException) failure.getCause()).kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+    assertThat(counted).hasValue(0);
+    // The pipeline keeps serving.
+    Pipeline healthy = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: c.y}]\n"
+        + "nodes: [{name: c, op: count, inputs: {x: x}}]\n");
+    assertThat(TestOperators.floats(infer(healthy, 3, 4).get(10, TimeUnit.SECONDS).outputs().get(0)))
+        .containsExactly(3, 4);
+  }
+
+  @Test
+  void inputsAreCheckedAgainstThePipelinesSignature() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: c.y}]\n"
+        + "nodes: [{name: c, op: count, inputs: {x: x}}]\n");
+
+    Throwable failure = catchThrowable(() -> infer(pipeline, 1, 2, 3).get(10, TimeUnit.SECONDS));
+
+    assertThat(failure).cause().isInstanceOf(ServalException.class).hasMessage(
+        "pipeline 'p': input 'x' has shape [1,3]: dimension 1 is 3 (expected: 2, shape [1,2])");
+    assertThat(counted).hasValue(0);
+  }
+}
