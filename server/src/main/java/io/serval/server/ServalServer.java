@@ -45,6 +45,8 @@ import io.serval.server.config.ConfigException;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
 import io.serval.server.inference.InferenceService;
+import io.serval.server.inference.ModelServables;
+import io.serval.server.inference.ServedPipelines;
 import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.protocol.v2.grpc.GrpcErrors;
@@ -80,18 +82,20 @@ public final class ServalServer implements AutoCloseable {
   private final ServerConfig config;
   private final EngineRegistry engines;
   private final ModelRepository repository;
+  private final ServedPipelines pipelines;
   private final ServerStatus status;
   private final Server server;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final List<Integer> ports;
 
   private ServalServer(
-      ServerConfig config, EngineRegistry engines, ModelRepository repository, ServerStatus status, Server server,
-      List<Integer> ports) {
+      ServerConfig config, EngineRegistry engines, ModelRepository repository, ServedPipelines pipelines,
+      ServerStatus status, Server server, List<Integer> ports) {
     this.ports = ports;
     this.config = config;
     this.engines = engines;
     this.repository = repository;
+    this.pipelines = pipelines;
     this.status = status;
     this.server = server;
   }
@@ -127,10 +131,12 @@ public final class ServalServer implements AutoCloseable {
         .description("Bytes of request tensor memory not yet released")
         .baseUnit("bytes")
         .register(registry);
-    InferenceService inference = new InferenceService(repository, cache, config.maxRequestElements());
+    ModelServables models = new ModelServables(repository, cache, config.maxRequestElements());
+    ServedPipelines pipelines = ServedPipelines.load(repository.pipelineFolders(), models::resolve, registry);
+    InferenceService inference = new InferenceService(models, pipelines);
     AdmissionControl admission =
         AdmissionControl.of(config.inflight().requests(), config.inflight().bytes(), registry);
-    V2Messages messages = new V2Messages(repository, version());
+    V2Messages messages = new V2Messages(repository, pipelines, version());
 
     ServerBuilder sb = Server.builder()
         .meterRegistry(registry)
@@ -179,6 +185,7 @@ public final class ServalServer implements AutoCloseable {
       server.start().join();
     } catch (RuntimeException e) {
       repository.close();
+      pipelines.close();
       engines.close();
       throw e;
     }
@@ -186,10 +193,10 @@ public final class ServalServer implements AutoCloseable {
     ports.add(security.managementPort(server));
     warmUp(config, repository, security, server, ports.get(0));
     status.started();
-    log.info("Serval {} serving {} model(s) on ports {} (http), {} (grpc), {} (metrics), {} (management); ready: {}",
-        version(), repository.models().size(), ports.get(0), ports.get(1), ports.get(2), ports.get(3),
-        status.ready());
-    return new ServalServer(config, engines, repository, status, server, List.copyOf(ports));
+    log.info("Serval {} serving {} model(s) and {} pipeline(s) on ports {} (http), {} (grpc), {} (metrics), {}"
+        + " (management); ready: {}", version(), repository.models().size(), pipelines.all().size(), ports.get(0),
+        ports.get(1), ports.get(2), ports.get(3), status.ready());
+    return new ServalServer(config, engines, repository, pipelines, status, server, List.copyOf(ports));
   }
 
   /** Drives the request path through the front ends until it is compiled, before the server reports ready. */
@@ -303,6 +310,7 @@ public final class ServalServer implements AutoCloseable {
     // the deadline and answered), new ones get 503. Then Armeria's own graceful stop flushes the answers.
     repository.close(config.shutdownTimeoutSeconds() * 1000L);
     server.stop().join();
+    pipelines.close();
     engines.close();
     log.info("Serval stopped");
   }

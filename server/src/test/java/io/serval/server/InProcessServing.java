@@ -8,6 +8,8 @@ import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.ServerConfig;
 import io.serval.server.engines.EngineRegistry;
 import io.serval.server.inference.InferenceService;
+import io.serval.server.inference.ModelServables;
+import io.serval.server.inference.ServedPipelines;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +28,8 @@ final class InProcessServing implements AutoCloseable {
     this.engines = engines;
     this.repository = repository;
     this.cache = cache;
-    this.inference = new InferenceService(repository, cache, Long.MAX_VALUE);
+    ModelServables models = new ModelServables(repository, cache, Long.MAX_VALUE);
+    this.inference = new InferenceService(models, ServedPipelines.load(Map.of(), models::resolve, new SimpleMeterRegistry()));
   }
 
   static InProcessServing load(Path repository, long cacheBytes) throws Exception {

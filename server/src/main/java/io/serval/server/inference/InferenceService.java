@@ -6,8 +6,6 @@ import io.serval.core.InternalException;
 import io.serval.core.RequestCancelledException;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
-import io.serval.server.cache.ResponseCache;
-import io.serval.server.repository.ModelRepository;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -24,30 +22,24 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class InferenceService {
-  private final ModelRepository repository;
-  private final ResponseCache cache;
-  private final long maxRequestElements;
+  private final ModelServables models;
+  private final ServedPipelines pipelines;
 
-  public InferenceService(ModelRepository repository, ResponseCache cache, long maxRequestElements) {
-    this.repository = repository;
-    this.cache = cache;
-    this.maxRequestElements = maxRequestElements;
-  }
-
-  /** The model repository requests are resolved in. */
-  public ModelRepository repository() {
-    return repository;
+  public InferenceService(ModelServables models, ServedPipelines pipelines) {
+    this.models = models;
+    this.pipelines = pipelines;
   }
 
   /**
-   * What a request names (version empty: the highest ready one). Front ends resolve before decoding, so that an
+   * What a request names: a pipeline, or a model version (version empty: the highest ready one). Front ends resolve before decoding, so that an
    * unknown model or version is the first thing reported, and hand the result to {@link #infer}.
    *
    * @throws io.serval.core.ModelNotFoundException for an unknown model or version
    * @throws io.serval.core.ModelUnavailableException for one that is known but not ready
    */
   public Servable resolve(String model, String version) {
-    return new ServedModel(repository.resolve(model, version), cache, maxRequestElements);
+    ServedPipelines.Entry pipeline = pipelines.get(model);
+    return pipeline != null ? pipeline.resolve(version) : models.resolve(model, version);
   }
 
   /**

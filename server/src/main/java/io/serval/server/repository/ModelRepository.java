@@ -42,10 +42,20 @@ import org.slf4j.LoggerFactory;
 public final class ModelRepository implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelRepository.class);
 
-  private final Map<String, ModelEntry> models;
+  /** The file that makes a repository folder a pipeline rather than a model. */
+  public static final String PIPELINE_FILE = "pipeline.yaml";
 
-  private ModelRepository(Map<String, ModelEntry> models) {
+  private final Map<String, ModelEntry> models;
+  private final Map<String, Path> pipelineFolders;
+
+  private ModelRepository(Map<String, ModelEntry> models, Map<String, Path> pipelineFolders) {
     this.models = models;
+    this.pipelineFolders = Map.copyOf(pipelineFolders);
+  }
+
+  /** The folders holding a {@value #PIPELINE_FILE}, by pipeline name: loaded as pipelines, not models. */
+  public Map<String, Path> pipelineFolders() {
+    return pipelineFolders;
   }
 
   /**
@@ -75,9 +85,12 @@ public final class ModelRepository implements AutoCloseable {
       throw new ConfigException(errors);
     }
     Map<String, ModelEntry> models = new LinkedHashMap<>();
+    Map<String, Path> pipelines = new TreeMap<>();
     for (Map.Entry<String, List<Path>> model : found.entrySet()) {
       List<Path> dirs = model.getValue();
-      if (dirs.size() > 1) {
+      if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(PIPELINE_FILE))) {
+        pipelines.put(model.getKey(), dirs.get(0));
+      } else if (dirs.size() > 1) {
         String reason = "model '" + model.getKey() + "' is in more than one repository: "
             + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
         log.error(reason);
@@ -86,7 +99,7 @@ public final class ModelRepository implements AutoCloseable {
         models.put(model.getKey(), loadModel(dirs.get(0), engines, registry));
       }
     }
-    return new ModelRepository(models);
+    return new ModelRepository(models, pipelines);
   }
 
   private static ModelEntry loadModel(Path dir, EngineRegistry engines, MeterRegistry registry) {

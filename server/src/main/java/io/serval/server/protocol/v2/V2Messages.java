@@ -1,5 +1,6 @@
 package io.serval.server.protocol.v2;
 
+import io.serval.core.Servable;
 import io.serval.core.ServalException;
 import io.serval.core.TensorSpec;
 import io.serval.protocol.v2.InferBatchStatistics;
@@ -22,6 +23,7 @@ import io.serval.protocol.v2.StatisticDuration;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.config.TensorConfig;
 import io.serval.server.config.VersionPolicy;
+import io.serval.server.inference.ServedPipelines;
 import io.serval.server.metrics.Duration;
 import io.serval.server.repository.ModelEntry;
 import io.serval.server.repository.ModelRepository;
@@ -37,6 +39,9 @@ public final class V2Messages {
   public static final String SERVER_NAME = "serval";
 
   /** The protocol extensions Serval implements, as listed in server metadata. */
+  /** The platform metadata and model config give a pipeline. */
+  public static final String PIPELINE_PLATFORM = "serval_pipeline";
+
   public static final List<String> EXTENSIONS =
       List.of("binary_tensor_data", "classification", "model_configuration", "statistics", "parameters",
           "schedule_policy");
@@ -45,10 +50,12 @@ public final class V2Messages {
   public static final String THREADING = "serval.threading";
 
   private final ModelRepository repository;
+  private final ServedPipelines pipelines;
   private final String serverVersion;
 
-  public V2Messages(ModelRepository repository, String serverVersion) {
+  public V2Messages(ModelRepository repository, ServedPipelines pipelines, String serverVersion) {
     this.repository = repository;
+    this.pipelines = pipelines;
     this.serverVersion = serverVersion;
   }
 
@@ -62,6 +69,15 @@ public final class V2Messages {
 
   /** Metadata of the version a request names (empty: the highest ready one). */
   public ModelMetadataResponse modelMetadata(String model, String version) {
+    ServedPipelines.Entry pipeline = pipelines.get(model);
+    if (pipeline != null) {
+      Servable resolved = pipeline.resolve(version);
+      return ModelMetadataResponse.newBuilder().setName(model).setPlatform(PIPELINE_PLATFORM)
+          .addVersions(resolved.version())
+          .addAllInputs(resolved.signature().inputs().stream().map(V2Messages::tensorMetadata).toList())
+          .addAllOutputs(resolved.signature().outputs().stream().map(V2Messages::tensorMetadata).toList())
+          .build();
+    }
     ModelVersion resolved = repository.resolve(model, version);
     ModelMetadataResponse.Builder builder =
         ModelMetadataResponse.newBuilder().setName(model).setPlatform(resolved.config().platform());
@@ -90,6 +106,10 @@ public final class V2Messages {
 
   /** The configuration of the version a request names, in Triton's {@code ModelConfig} terms. */
   public ModelConfig modelConfig(String model, String version) {
+    ServedPipelines.Entry pipeline = pipelines.get(model);
+    if (pipeline != null) {
+      return pipelineConfig(pipeline.resolve(version));
+    }
     ModelVersion resolved = repository.resolve(model, version);
     io.serval.server.config.ModelConfig config = resolved.config();
     ModelConfig.Builder builder =
@@ -151,6 +171,31 @@ public final class V2Messages {
     return builder.build();
   }
 
+  /** A pipeline's configuration: its signature, unbatched (its infer nodes batch inside their models). */
+  private static ModelConfig pipelineConfig(Servable pipeline) {
+    ModelConfig.Builder builder = ModelConfig.newBuilder()
+        .setName(pipeline.name())
+        .setPlatform(PIPELINE_PLATFORM)
+        .setBackend("serval")
+        .setMaxBatchSize(pipeline.maxBatchSize());
+    for (TensorSpec spec : pipeline.signature().inputs()) {
+      ModelInput.Builder input = ModelInput.newBuilder().setName(spec.name()).setDataType(dataType(spec.dataType()));
+      for (long dim : spec.shape()) {
+        input.addDims(dim);
+      }
+      builder.addInput(input);
+    }
+    for (TensorSpec spec : pipeline.signature().outputs()) {
+      ModelOutput.Builder output =
+          ModelOutput.newBuilder().setName(spec.name()).setDataType(dataType(spec.dataType()));
+      for (long dim : spec.shape()) {
+        output.addDims(dim);
+      }
+      builder.addOutput(output);
+    }
+    return builder.build();
+  }
+
   private static io.serval.protocol.v2.DataType dataType(io.serval.core.DataType type) {
     return io.serval.protocol.v2.DataType.valueOf(type.configName());
   }
@@ -173,15 +218,21 @@ public final class V2Messages {
   }
 
   /**
-   * Statistics of every ready version of every model (no model named), of every ready version of one model (no
-   * version named), or of one version.
+   * Statistics of every ready version of every model and every served pipeline (no model named), of every ready
+   * version of one model (no version named), of one version, or of one pipeline.
    */
   public ModelStatisticsResponse statistics(String model, String version) {
     ModelStatisticsResponse.Builder response = ModelStatisticsResponse.newBuilder();
+    ServedPipelines.Entry pipeline = pipelines.get(model);
     if (model.isEmpty()) {
       for (ModelEntry entry : repository.models()) {
         entry.readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
       }
+      pipelines.all().stream().filter(ServedPipelines.Entry::isReady)
+          .forEach(served -> response.addModelStats(statistics(served.served())));
+    } else if (pipeline != null) {
+      pipeline.resolve(version);
+      response.addModelStats(statistics(pipeline.served()));
     } else if (version.isEmpty()) {
       repository.resolve(model, "");
       repository.model(model).readyVersions().forEach(ready -> response.addModelStats(statistics(ready)));
@@ -191,8 +242,16 @@ public final class V2Messages {
     return response.build();
   }
 
+  private static ModelStatistics statistics(ServedPipelines.ServedPipeline pipeline) {
+    return statistics(pipeline.name(), pipeline.version(), pipeline.metrics().statistics());
+  }
+
   private static ModelStatistics statistics(ModelVersion version) {
-    io.serval.server.metrics.ModelStatistics stats = version.metrics().statistics();
+    return statistics(version.modelName(), version.versionString(), version.metrics().statistics());
+  }
+
+  private static ModelStatistics statistics(String name, String version,
+      io.serval.server.metrics.ModelStatistics stats) {
     ModelStatistics.Builder builder = ModelStatistics.newBuilder();
     stats.batches().forEach((size, batch) -> builder.addBatchStats(InferBatchStatistics.newBuilder()
         .setBatchSize(size)
@@ -200,8 +259,8 @@ public final class V2Messages {
         .setComputeInfer(duration(batch.computeInfer()))
         .setComputeOutput(duration(batch.computeOutput()))));
     return builder
-        .setName(version.modelName())
-        .setVersion(version.versionString())
+        .setName(name)
+        .setVersion(version)
         .setLastInference(stats.lastInferenceMillis())
         .setInferenceCount(stats.inferenceCount())
         .setExecutionCount(stats.executionCount())
@@ -246,12 +305,30 @@ public final class V2Messages {
             .setReason(version.reason()));
       }
     }
+    for (ServedPipelines.Entry pipeline : pipelines.all()) {
+      if (readyOnly && !pipeline.isReady()) {
+        continue;
+      }
+      RepositoryIndexResponse.ModelIndex.Builder entry = RepositoryIndexResponse.ModelIndex.newBuilder()
+          .setName(pipeline.name())
+          .setState(pipeline.isReady() ? "READY" : "UNAVAILABLE")
+          .setReason(pipeline.reason());
+      if (pipeline.isReady()) {
+        entry.setVersion(pipeline.served().version());
+      }
+      index.addModels(entry);
+    }
     return index.build();
   }
 
   /** Whether the version a request names is ready; unknown models and versions are simply not ready. */
   public boolean modelReady(String model, String version) {
     try {
+      ServedPipelines.Entry pipeline = pipelines.get(model);
+      if (pipeline != null) {
+        pipeline.resolve(version);
+        return true;
+      }
       return repository.resolve(model, version).isReady();
     } catch (ServalException e) {
       return false;
