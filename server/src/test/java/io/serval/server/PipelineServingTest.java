@@ -17,6 +17,8 @@ import io.serval.protocol.v2.ModelInferRequest;
 import io.serval.protocol.v2.ModelInferResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,15 @@ class PipelineServingTest {
         nodes:
           - {name: model, op: infer, inputs: {x: x}, params: {model: affine}}
           - {name: soft, op: softmax, inputs: {x: model.y}}
+        """);
+    // Two rows make a batch, and the first waits up to a minute for the second.
+    TestRepositories.affineModel(repository, "paired",
+        "max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [2], max_queue_delay_microseconds: 60000000}\n");
+    Files.createDirectories(repository.resolve("paired_scores"));
+    Files.writeString(repository.resolve("paired_scores").resolve("pipeline.yaml"), """
+        inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]
+        outputs: [{name: y, from: model.y}]
+        nodes: [{name: model, op: infer, inputs: {x: x}, params: {model: paired}}]
         """);
     Files.createDirectories(repository.resolve("broken"));
     Files.writeString(repository.resolve("broken").resolve("pipeline.yaml"), """
@@ -136,6 +147,26 @@ class PipelineServingTest {
     assertThat(refused.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
     assertThat(refused.contentUtf8()).contains("pipeline 'broken' is unavailable: pipeline.yaml: node 'n'");
     assertThat(http.get("/v2/models/broken/ready").status()).isNotEqualTo(HttpStatus.OK);
+  }
+
+  @Test
+  void anInferNodeIsBatchedWithDirectCallsToItsModel() throws Exception {
+    String row = "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 2, 3, 4]}]}";
+    WebClient async = WebClient.of(server.httpUri());
+    CompletableFuture<AggregatedHttpResponse> direct =
+        async.prepare().post("/v2/models/paired/infer").content(MediaType.JSON, row).execute().aggregate();
+    CompletableFuture<AggregatedHttpResponse> viaPipeline =
+        async.prepare().post("/v2/models/paired_scores/infer").content(MediaType.JSON, row).execute().aggregate();
+
+    assertThat(direct.get(30, TimeUnit.SECONDS).status()).isEqualTo(HttpStatus.OK);
+    assertThat(viaPipeline.get(30, TimeUnit.SECONDS).status()).isEqualTo(HttpStatus.OK);
+    JsonNode stats = MAPPER.readTree(http.get("/v2/models/paired/stats").contentUtf8()).get("model_stats").get(0);
+    assertThat(stats.get("inference_count").asLong()).isEqualTo(2);
+    assertThat(stats.get("execution_count").asLong()).isEqualTo(1);
+    assertThat(stats.get("batch_stats").get(0).get("batch_size").asLong()).isEqualTo(2);
+    JsonNode pipelineStats =
+        MAPPER.readTree(http.get("/v2/models/paired_scores/stats").contentUtf8()).get("model_stats").get(0);
+    assertThat(pipelineStats.get("inference_stats").get("success").get("count").asLong()).isEqualTo(1);
   }
 
   @Test
