@@ -1,5 +1,6 @@
 package io.serval.dag;
 
+import io.serval.core.DeadlineExceededException;
 import io.serval.core.ErrorKind;
 import io.serval.core.InferenceRequest;
 import io.serval.core.InferenceResult;
@@ -8,6 +9,7 @@ import io.serval.core.InvalidInputException;
 import io.serval.core.ModelSignature;
 import io.serval.core.RequestTimings;
 import io.serval.core.RequestedOutput;
+import io.serval.core.SchedulingClock;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
@@ -16,12 +18,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A compiled pipeline, served like a model. Each request runs every node once its sources are done, so nodes
@@ -30,16 +32,21 @@ import java.util.concurrent.Executor;
  * with the kind of its failure, and nodes that have not started are not started.
  */
 public final class Pipeline implements Servable {
-  /** A node ready to run: its operator, where each of its inputs comes from, and its outputs' names. */
-  record Step(String name, Operator operator, List<String> sources, List<String> outputNames) {}
+  /**
+   * A node ready to run: its operator, where each of its inputs comes from, its outputs' names, and its timeout
+   * (0: none).
+   */
+  record Step(String name, Operator operator, List<String> sources, List<String> outputNames, long timeoutMillis) {}
 
   private final String name;
   private final ModelSignature signature;
   private final List<Step> steps;
   private final List<String> outputSources;
+  private final SchedulingClock clock;
 
   Pipeline(String name, List<TensorSpec> inputs, List<TensorSpec> outputs, List<Step> steps,
-      List<String> outputSources) {
+      List<String> outputSources, SchedulingClock clock) {
+    this.clock = clock;
     this.name = name;
     this.signature = ModelSignature.of(inputs, outputs);
     this.steps = List.copyOf(steps);
@@ -113,7 +120,8 @@ public final class Pipeline implements Servable {
     final long started = System.nanoTime();
     final CompletableFuture<InferenceResult> result = new CompletableFuture<>();
     final Map<String, CompletableFuture<List<Tensor>>> done = new HashMap<>();
-    final Set<CompletableFuture<List<Tensor>>> running = ConcurrentHashMap.newKeySet();
+    /** The nodes under way, by their operator's future. */
+    final Map<CompletableFuture<List<Tensor>>, String> running = new ConcurrentHashMap<>();
 
     Run(InferenceRequest request, Executor executor, List<RequestedOutput> requested) {
       this.request = request;
@@ -144,9 +152,21 @@ public final class Pipeline implements Servable {
       List<CompletableFuture<List<Tensor>>> answers = new ArrayList<>();
       outputSources.forEach(source -> answers.add(done.get(source.substring(0, source.indexOf('.')))));
       CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenRun(this::answer);
-      // A caller that gives up stops the nodes under way (an infer node leaves its model's queue).
-      result.whenComplete((value, error) -> running.forEach(node -> node.cancel(false)));
+      if (request.deadlineNanos() != 0) {
+        Runnable stopTimer = clock.schedule(this::deadlinePassed, request.deadlineNanos() - clock.nanoTime());
+        result.whenComplete((value, error) -> stopTimer.run());
+      }
+      // An answer, a failure or a caller that gives up stops the nodes under way (an infer node leaves its
+      // model's queue).
+      result.whenComplete((value, error) -> running.keySet().forEach(node -> node.cancel(false)));
       return result;
+    }
+
+    private void deadlinePassed() {
+      List<String> under = running.values().stream().sorted().map(node -> "'" + node + "'").toList();
+      result.completeExceptionally(new DeadlineExceededException(label() + ": the request's deadline passed"
+          + (under.isEmpty() ? "" : " while node(s) " + String.join(", ", under) + " ran")
+          + "; the nodes after them were not started"));
     }
 
     private CompletableFuture<List<Tensor>> run(Step step, Map<String, Tensor> given) {
@@ -165,9 +185,27 @@ public final class Pipeline implements Servable {
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
-      running.add(outputs);
+      running.put(outputs, step.name());
       outputs.whenComplete((value, error) -> running.remove(outputs));
-      return outputs;
+      if (step.timeoutMillis() == 0) {
+        return outputs;
+      }
+      // Past its timeout the node fails, and its operator's work is cancelled (a model request leaves the queue).
+      CompletableFuture<List<Tensor>> timed = new CompletableFuture<>();
+      Runnable stopTimer = clock.schedule(() -> {
+        timed.completeExceptionally(new DeadlineExceededException(
+            "took longer than its timeout_ms (" + step.timeoutMillis() + " ms) and was stopped"));
+        outputs.cancel(false);
+      }, TimeUnit.MILLISECONDS.toNanos(step.timeoutMillis()));
+      outputs.whenComplete((value, error) -> {
+        stopTimer.run();
+        if (error != null) {
+          timed.completeExceptionally(error);
+        } else {
+          timed.complete(value);
+        }
+      });
+      return timed;
     }
 
     /** A finished source's tensor: a request input, or a node's output by name. */

@@ -1,5 +1,6 @@
 package io.serval.dag;
 
+import io.serval.core.SchedulingClock;
 import io.serval.core.ServalException;
 import io.serval.core.TensorSpec;
 import java.util.ArrayList;
@@ -27,9 +28,13 @@ import org.jspecify.annotations.Nullable;
 public final class PipelineCompiler {
   private final Map<String, OperatorFactory> factories = new TreeMap<>();
   private final ServableResolver servables;
+  private final SchedulingClock clock;
 
-  /** A compiler with {@code factories}; two factories of one type are refused. */
-  public PipelineCompiler(Collection<OperatorFactory> factories, ServableResolver servables) {
+  /**
+   * A compiler with {@code factories}, whose pipelines time deadlines and node timeouts on {@code clock}; two
+   * factories of one type are refused.
+   */
+  public PipelineCompiler(Collection<OperatorFactory> factories, ServableResolver servables, SchedulingClock clock) {
     for (OperatorFactory factory : factories) {
       OperatorFactory other = this.factories.put(factory.type(), factory);
       if (other != null) {
@@ -38,13 +43,14 @@ public final class PipelineCompiler {
       }
     }
     this.servables = servables;
+    this.clock = clock;
   }
 
   /** A compiler with every {@link OperatorFactory} on the classpath, built-in and user ones. */
   public static PipelineCompiler withInstalledOperators(ServableResolver servables) {
     List<OperatorFactory> found = new ArrayList<>();
     ServiceLoader.load(OperatorFactory.class).forEach(found::add);
-    return new PipelineCompiler(found, servables);
+    return new PipelineCompiler(found, servables, SchedulingClock.system());
   }
 
   /** The operator types it knows. */
@@ -284,10 +290,11 @@ public final class PipelineCompiler {
         List<String> sources = new ArrayList<>();
         operator.inputNames().forEach(input -> sources.add(node.inputs().get(input)));
         steps.add(new Pipeline.Step(name, operator, sources,
-            outputs.get(name).stream().map(TensorSpec::name).toList()));
+            outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis()));
       }
       List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();
-      return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources);
+      return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources,
+          clock);
     }
   }
 }

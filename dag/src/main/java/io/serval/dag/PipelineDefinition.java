@@ -34,10 +34,13 @@ import org.jspecify.annotations.Nullable;
 public final class PipelineDefinition {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP = Set.of("inputs", "outputs", "nodes");
-  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params");
+  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms");
 
-  /** A node: its name, operator type, inputs (operator input name -> source) and parameters. */
-  public record Node(String name, String op, Map<String, String> inputs, NodeParameters params) {}
+  /**
+   * A node: its name, operator type, inputs (operator input name -> source), parameters, and how long one run
+   * may take ({@code timeout_ms}; 0: only the request's deadline bounds it).
+   */
+  public record Node(String name, String op, Map<String, String> inputs, NodeParameters params, long timeoutMillis) {}
 
   /** A pipeline output: its name and the node output it is. */
   public record Output(String name, String from) {}
@@ -140,8 +143,12 @@ public final class PipelineDefinition {
       }
       @SuppressWarnings("unchecked")
       Map<String, Object> values = params.isObject() ? YAML.convertValue(params, Map.class) : Map.of();
+      JsonNode timeout = node.path("timeout_ms");
+      if (!timeout.isMissingNode() && !(timeout.isIntegralNumber() && timeout.asLong() > 0)) {
+        problems.add(where + "timeout_ms: is " + timeout + " (expected: milliseconds > 0)");
+      }
       if (nodeName != null && op != null) {
-        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values)));
+        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values), Math.max(0, timeout.asLong(0))));
       }
     }
     if (!problems.isEmpty()) {

@@ -3,6 +3,7 @@ package io.serval.dag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.serval.core.SchedulingClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -19,7 +20,7 @@ class PipelineCompilerTest {
     ServiceLoader.load(OperatorFactory.class).forEach(factories::add);
     factories.add(TestOperators.plus());
     factories.add(TestOperators.count(new AtomicInteger()));
-    return new PipelineCompiler(factories, model.resolver());
+    return new PipelineCompiler(factories, model.resolver(), SchedulingClock.system());
   }
 
   private List<String> problems(String yaml) {
@@ -48,7 +49,7 @@ class PipelineCompilerTest {
     assertThat(problems("inputs: [{name: x, datatype: FLOAT7, dims: [a]}]\n"
         + "outputs: [{name: y}]\n"
         + "nodes:\n"
-        + "  - {name: n, op: softmax, inputs: [x], extra: 1}\n"
+        + "  - {name: n, op: softmax, inputs: [x], extra: 1, timeout_ms: 0}\n"
         + "  - {op: softmax}\n"
         + "unknown: 1\n"))
         .containsExactly(
@@ -56,9 +57,10 @@ class PipelineCompilerTest {
             "pipeline.yaml: inputs[0]: datatype: 'FLOAT7' is not a datatype (expected e.g. FP32, INT64, BYTES)",
             "pipeline.yaml: inputs[0]: dims: is [\"a\"] (expected: a list of dimensions, -1 for any size)",
             "pipeline.yaml: outputs[0]: from: missing (expected: a non-empty string)",
-            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params)",
+            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params, timeout_ms)",
             "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
                 + " node.output)",
+            "pipeline.yaml: node 'n': timeout_ms: is 0 (expected: milliseconds > 0)",
             "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)");
     assertThat(problems("nodes: [\n")).singleElement().asString().startsWith("pipeline.yaml: not valid YAML: ");
   }

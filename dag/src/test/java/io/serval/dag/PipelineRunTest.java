@@ -2,13 +2,17 @@ package io.serval.dag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
+import io.serval.core.DeadlineExceededException;
 import io.serval.core.ErrorKind;
 import io.serval.core.InferenceRequest;
 import io.serval.core.InferenceResult;
+import io.serval.core.ManualClock;
 import io.serval.core.MemoryScope;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +34,8 @@ class PipelineRunTest {
   private final AtomicInteger counted = new AtomicInteger();
   private final CountDownLatch bothBranches = new CountDownLatch(2);
   private final List<MemoryScope> scopes = new ArrayList<>();
+  private final ManualClock clock = new ManualClock();
+  private final CompletableFuture<List<Tensor>> held = new CompletableFuture<>();
 
   @AfterEach
   void close() {
@@ -45,16 +51,61 @@ class PipelineRunTest {
     factories.add(TestOperators.reject());
     factories.add(TestOperators.scaleAfter("left", 2, bothBranches));
     factories.add(TestOperators.scaleAfter("right", 10, bothBranches));
-    return new PipelineCompiler(factories, model.resolver())
+    factories.add(TestOperators.hold(held));
+    return new PipelineCompiler(factories, model.resolver(), clock)
         .compile(PipelineDefinition.parse("p", "pipeline.yaml", yaml));
   }
 
   private CompletableFuture<InferenceResult> infer(Pipeline pipeline, float... x) {
+    return inferBefore(0, pipeline, x);
+  }
+
+  /** A request with a deadline ({@link ManualClock} time; 0 for none). */
+  private CompletableFuture<InferenceResult> inferBefore(long deadlineNanos, Pipeline pipeline, float... x) {
     MemoryScope memory = MemoryScope.open();
     scopes.add(memory);
     InferenceRequest request = new InferenceRequest("r1", Map.of(),
-        List.of(Tensor.ofFloats("x", new long[] {1, x.length}, x)), null, true, 0, memory);
+        List.of(Tensor.ofFloats("x", new long[] {1, x.length}, x)), null, true, deadlineNanos, memory);
     return pipeline.infer(request, executor);
+  }
+
+  @Test
+  void aDeadlinePassingMidPipelineStopsTheNodeUnderWayAndStartsNoMore() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: slow, op: hold, inputs: {x: x}}\n"
+        + "  - {name: after, op: count, inputs: {x: slow.y}}\n");
+    CompletableFuture<InferenceResult> answer =
+        inferBefore(clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50), pipeline, 1, 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.getNumberOfDependents() > 0);
+
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(49));
+    assertThat(answer).isNotDone();
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(1));
+
+    Throwable failure = catchThrowable(() -> answer.get(10, TimeUnit.SECONDS));
+    assertThat(failure).cause().isInstanceOf(DeadlineExceededException.class).hasMessage("pipeline 'p': the"
+        + " request's deadline passed while node(s) 'slow' ran; the nodes after them were not started");
+    assertThat(held).isCancelled();
+    assertThat(counted).hasValue(0);
+  }
+
+  @Test
+  void aNodePastItsTimeoutFailsTheRequestNamingIt() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: slow.y}]\n"
+        + "nodes: [{name: slow, op: hold, inputs: {x: x}, timeout_ms: 20}]\n");
+    CompletableFuture<InferenceResult> answer = infer(pipeline, 1, 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.getNumberOfDependents() > 0);
+
+    clock.advance(TimeUnit.MILLISECONDS.toNanos(20));
+
+    Throwable failure = catchThrowable(() -> answer.get(10, TimeUnit.SECONDS));
+    assertThat(failure).cause().isInstanceOf(NodeFailedException.class)
+        .hasMessage("pipeline 'p': node 'slow': took longer than its timeout_ms (20 ms) and was stopped");
+    assertThat(((ServalException) failure.getCause()).kind()).isEqualTo(ErrorKind.DEADLINE_EXCEEDED);
+    assertThat(held).isCancelled();
   }
 
   @Test

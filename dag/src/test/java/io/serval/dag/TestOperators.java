@@ -99,6 +99,38 @@ final class TestOperators {
     });
   }
 
+  /** {@code op: hold}: y = x, when {@code release} completes (a test cancels or completes it). */
+  static OperatorFactory hold(CompletableFuture<List<Tensor>> release) {
+    return new OperatorFactory() {
+      @Override
+      public String type() {
+        return "hold";
+      }
+
+      @Override
+      public Operator create(NodeParameters parameters, ServableResolver servables) {
+        Operator copy = factory("hold", List.of("x"), (given, context) -> floats(given.get("x")))
+            .create(parameters, servables);
+        return new Operator() {
+          @Override
+          public List<String> inputNames() {
+            return copy.inputNames();
+          }
+
+          @Override
+          public List<TensorSpec> outputs(Map<String, TensorSpec> inputs) {
+            return copy.outputs(inputs);
+          }
+
+          @Override
+          public CompletableFuture<List<Tensor>> run(Map<String, Tensor> inputs, NodeContext context) {
+            return release;
+          }
+        };
+      }
+    };
+  }
+
   /** {@code op: reject}: fails every request as bad input. */
   static OperatorFactory reject() {
     return factory("reject", List.of("x"), (given, context) -> {

@@ -6,6 +6,7 @@ import io.serval.core.InvalidInputException;
 import io.serval.core.MemoryScope;
 import io.serval.core.ModelUnavailableException;
 import io.serval.core.RequestTimings;
+import io.serval.core.SchedulingClock;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
 import io.serval.engine.ModelInstance;

@@ -3,6 +3,7 @@ package io.serval.server.scheduling;
 import io.serval.core.DeadlineExceededException;
 import io.serval.core.ModelUnavailableException;
 import io.serval.core.OverloadedException;
+import io.serval.core.SchedulingClock;
 import io.serval.server.config.BatchingConfig;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.serval.core.DataType;
 import io.serval.core.DeadlineExceededException;
 import io.serval.core.InternalException;
+import io.serval.core.ManualClock;
 import io.serval.core.MemoryScope;
 import io.serval.core.ModelSignature;
 import io.serval.core.Tensor;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.serval.core.DeadlineExceededException;
 import io.serval.core.MemoryScope;
 import io.serval.core.OverloadedException;
+import io.serval.core.SchedulingClock;
 import io.serval.core.Tensor;
 import io.serval.server.config.BatchingConfig;
 import io.serval.server.config.ModelConfig;

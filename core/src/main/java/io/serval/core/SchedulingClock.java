@@ -1,4 +1,4 @@
-package io.serval.server.scheduling;
+package io.serval.core;
 
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;

@@ -1,10 +1,10 @@
-package io.serval.server.scheduling;
+package io.serval.core;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link SchedulingClock} that moves only when a test {@linkplain #advance advances} it. */
-final class ManualClock implements SchedulingClock {
+public final class ManualClock implements SchedulingClock {
   private long now = 1_000_000_000L;
   private final List<Task> tasks = new ArrayList<>();
 
@@ -25,7 +25,7 @@ final class ManualClock implements SchedulingClock {
   }
 
   /** Moves time on by {@code nanos} and runs, on the calling thread, every task that has come due. */
-  void advance(long nanos) {
+  public void advance(long nanos) {
     List<Task> due = new ArrayList<>();
     synchronized (this) {
       now += nanos;
