@@ -1,5 +1,6 @@
 package io.serval.dag;
 
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -34,6 +35,113 @@ public final class NodeParameters {
       throw new IllegalArgumentException("params." + name + ": is " + value + " (expected: a string)");
     }
     return (String) value;
+  }
+
+  /**
+   * A required whole number from {@code min} to {@code max}: a YAML integer, never a fraction ({@code 3.0} is
+   * refused too, so a typo cannot round).
+   */
+  public int integer(String name, int min, int max) {
+    Object value = values.get(name);
+    if (value == null) {
+      throw new IllegalArgumentException("params." + name + ": missing (expected: " + integerRange(min, max) + ")");
+    }
+    return integerValue(name, value, min, max);
+  }
+
+  /** A whole number from {@code min} to {@code max}, or {@code defaultValue} when absent. */
+  public int integer(String name, int defaultValue, int min, int max) {
+    Object value = values.get(name);
+    return value == null ? defaultValue : integerValue(name, value, min, max);
+  }
+
+  /** A required finite number (an integer or a fraction). */
+  public double number(String name) {
+    Object value = values.get(name);
+    if (value == null) {
+      throw new IllegalArgumentException("params." + name + ": missing (expected: a number)");
+    }
+    return numberValue(name, value, value, "a number");
+  }
+
+  /** A finite number, or {@code defaultValue} when absent. */
+  public double number(String name, double defaultValue) {
+    Object value = values.get(name);
+    return value == null ? defaultValue : numberValue(name, value, value, "a number");
+  }
+
+  /**
+   * A non-empty list of finite numbers ({@code [0.485, 0.456, 0.406]}; one number alone counts as a list of one),
+   * or a copy of {@code defaultValue} when absent.
+   */
+  public double[] numbers(String name, double[] defaultValue) {
+    Object value = values.get(name);
+    if (value == null) {
+      return defaultValue.clone();
+    }
+    if (value instanceof Number) {
+      return new double[] {numberValue(name, value, value, "a list of numbers")};
+    }
+    if (!(value instanceof List<?> list) || list.isEmpty()) {
+      throw new IllegalArgumentException("params." + name + ": is " + value + " (expected: a list of numbers)");
+    }
+    double[] result = new double[list.size()];
+    for (int i = 0; i < result.length; i++) {
+      result[i] = numberValue(name, list.get(i), value, "a list of numbers");
+    }
+    return result;
+  }
+
+  /** A list of strings (it may be empty), or {@code null} when absent. */
+  public @Nullable List<String> strings(String name) {
+    Object value = values.get(name);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+      throw new IllegalArgumentException("params." + name + ": is " + value
+          + " (expected: a list of strings; quote numbers and booleans)");
+    }
+    return list.stream().map(String.class::cast).toList();
+  }
+
+  /** One of {@code allowed}, matched exactly, or {@code defaultValue} when absent. */
+  public String choice(String name, String defaultValue, List<String> allowed) {
+    String value = optionalString(name);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (!allowed.contains(value)) {
+      throw new IllegalArgumentException("params." + name + ": is " + value + " (expected one of: "
+          + String.join(", ", allowed) + ")");
+    }
+    return value;
+  }
+
+  /** Whether the parameter is given. */
+  public boolean has(String name) {
+    return values.containsKey(name);
+  }
+
+  private static int integerValue(String name, Object value, int min, int max) {
+    boolean whole = value instanceof Integer || value instanceof Long || value instanceof Short
+        || value instanceof Byte || value instanceof BigInteger;
+    if (!whole || ((Number) value).doubleValue() < min || ((Number) value).doubleValue() > max) {
+      throw new IllegalArgumentException("params." + name + ": is " + value + " (expected: "
+          + integerRange(min, max) + ")");
+    }
+    return ((Number) value).intValue();
+  }
+
+  private static String integerRange(int min, int max) {
+    return max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer from " + min + " to " + max;
+  }
+
+  private static double numberValue(String name, Object value, Object whole, String expected) {
+    if (!(value instanceof Number) || !Double.isFinite(((Number) value).doubleValue())) {
+      throw new IllegalArgumentException("params." + name + ": is " + whole + " (expected: " + expected + ")");
+    }
+    return ((Number) value).doubleValue();
   }
 
   /** Fails for a parameter outside {@code known}, listing them. */

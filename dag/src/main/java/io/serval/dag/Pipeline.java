@@ -7,6 +7,7 @@ import io.serval.core.InferenceResult;
 import io.serval.core.InputValidator;
 import io.serval.core.InvalidInputException;
 import io.serval.core.ModelSignature;
+import io.serval.core.OverloadedException;
 import io.serval.core.RequestTimings;
 import io.serval.core.RequestedOutput;
 import io.serval.core.SchedulingClock;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A compiled pipeline, served like a model. Each request runs every node once its sources are done, so nodes
@@ -43,14 +45,25 @@ public final class Pipeline implements Servable {
   private final List<Step> steps;
   private final List<String> outputSources;
   private final SchedulingClock clock;
+  private final int maxInflight;
+  private final AtomicInteger inflight = new AtomicInteger();
+  private final NodeObserver observer;
 
   Pipeline(String name, List<TensorSpec> inputs, List<TensorSpec> outputs, List<Step> steps,
-      List<String> outputSources, SchedulingClock clock) {
+      List<String> outputSources, SchedulingClock clock, int maxInflight, NodeObserver observer) {
     this.clock = clock;
+    this.maxInflight = maxInflight;
+    this.observer = observer;
     this.name = name;
     this.signature = ModelSignature.of(inputs, outputs);
     this.steps = List.copyOf(steps);
     this.outputSources = List.copyOf(outputSources);
+  }
+
+  /** The same pipeline, telling {@code nodeObserver} how each node of each request went. */
+  public Pipeline observedBy(NodeObserver nodeObserver) {
+    return new Pipeline(name, signature.inputs(), signature.outputs(), steps, outputSources, clock, maxInflight,
+        nodeObserver);
   }
 
   @Override
@@ -88,7 +101,14 @@ public final class Pipeline implements Servable {
     } catch (ServalException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return new Run(request, executor, requested).start();
+    if (inflight.incrementAndGet() > maxInflight) {
+      inflight.decrementAndGet();
+      return CompletableFuture.failedFuture(new OverloadedException(label() + ": " + maxInflight
+          + " requests are in flight (its max_inflight); retry later"));
+    }
+    CompletableFuture<InferenceResult> result = new Run(request, executor, requested).start();
+    result.whenComplete((value, error) -> inflight.decrementAndGet());
+    return result;
   }
 
   private List<RequestedOutput> requestedOutputs(InferenceRequest request) {
@@ -142,11 +162,16 @@ public final class Pipeline implements Servable {
         }
         // A node's own failure answers the request; a node whose source failed just never runs.
         CompletableFuture<List<Tensor>> outputs = CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
-            .thenComposeAsync(ignored -> run(step, given).whenComplete((value, error) -> {
-              if (error != null) {
-                fail(step, error);
-              }
-            }), executor);
+            .thenComposeAsync(ignored -> {
+              long nodeStarted = clock.nanoTime();
+              return run(step, given).whenComplete((value, error) -> {
+                observer.finished(step.name(), clock.nanoTime() - nodeStarted,
+                    error == null ? null : InferenceFailures.kindOf(error));
+                if (error != null) {
+                  fail(step, error);
+                }
+              });
+            }, executor);
         done.put(step.name(), outputs);
       }
       List<CompletableFuture<List<Tensor>>> answers = new ArrayList<>();
@@ -227,8 +252,7 @@ public final class Pipeline implements Servable {
       if (cause instanceof CancellationException && result.isDone()) {
         return;
       }
-      ErrorKind kind = cause instanceof ServalException ? ((ServalException) cause).kind()
-          : cause instanceof CancellationException ? ErrorKind.CANCELLED : ErrorKind.INTERNAL;
+      ErrorKind kind = InferenceFailures.kindOf(cause);
       String message = cause instanceof ServalException ? cause.getMessage() : "failed: " + cause;
       result.completeExceptionally(
           new NodeFailedException(kind, label() + ": node '" + step.name() + "': " + message, cause));

@@ -294,7 +294,7 @@ public final class PipelineCompiler {
       }
       List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();
       return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources,
-          clock);
+          clock, definition.maxInflight(), NodeObserver.NONE);
     }
   }
 }

@@ -33,7 +33,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PipelineDefinition {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final Set<String> TOP = Set.of("inputs", "outputs", "nodes");
+  private static final Set<String> TOP = Set.of("inputs", "outputs", "nodes", "max_inflight");
+  /** Requests one pipeline runs at once unless its {@code max_inflight} says otherwise. */
+  public static final int DEFAULT_MAX_INFLIGHT = 256;
   private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms");
 
   /**
@@ -51,8 +53,11 @@ public final class PipelineDefinition {
   private final List<Output> outputs;
   private final List<Node> nodes;
 
+  private final int maxInflight;
+
   private PipelineDefinition(String name, String file, List<TensorSpec> inputs, List<Output> outputs,
-      List<Node> nodes) {
+      List<Node> nodes, int maxInflight) {
+    this.maxInflight = maxInflight;
     this.name = name;
     this.file = file;
     this.inputs = List.copyOf(inputs);
@@ -151,10 +156,15 @@ public final class PipelineDefinition {
         nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values), Math.max(0, timeout.asLong(0))));
       }
     }
+    JsonNode inflight = root.path("max_inflight");
+    if (!inflight.isMissingNode() && !(inflight.isIntegralNumber() && inflight.asLong() >= 1
+        && inflight.asLong() <= 1_000_000)) {
+      problems.add(file + ": max_inflight: is " + inflight + " (expected: an integer from 1 to 1000000)");
+    }
     if (!problems.isEmpty()) {
       throw new InvalidPipelineException(problems);
     }
-    return new PipelineDefinition(name, file, inputs, outputs, nodes);
+    return new PipelineDefinition(name, file, inputs, outputs, nodes, inflight.asInt(DEFAULT_MAX_INFLIGHT));
   }
 
   private static void unknownFields(JsonNode node, Set<String> known, String where, List<String> problems) {
@@ -228,6 +238,11 @@ public final class PipelineDefinition {
 
   public List<Output> outputs() {
     return outputs;
+  }
+
+  /** Requests it runs at once; past that, requests are refused as overload (429), not queued. */
+  public int maxInflight() {
+    return maxInflight;
   }
 
   public List<Node> nodes() {

@@ -51,9 +51,10 @@ class PipelineCompilerTest {
         + "nodes:\n"
         + "  - {name: n, op: softmax, inputs: [x], extra: 1, timeout_ms: 0}\n"
         + "  - {op: softmax}\n"
-        + "unknown: 1\n"))
+        + "unknown: 1\n"
+        + "max_inflight: 0\n"))
         .containsExactly(
-            "pipeline.yaml: unknown: unknown field (expected one of: inputs, nodes, outputs)",
+            "pipeline.yaml: unknown: unknown field (expected one of: inputs, max_inflight, nodes, outputs)",
             "pipeline.yaml: inputs[0]: datatype: 'FLOAT7' is not a datatype (expected e.g. FP32, INT64, BYTES)",
             "pipeline.yaml: inputs[0]: dims: is [\"a\"] (expected: a list of dimensions, -1 for any size)",
             "pipeline.yaml: outputs[0]: from: missing (expected: a non-empty string)",
@@ -61,7 +62,8 @@ class PipelineCompilerTest {
             "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
                 + " node.output)",
             "pipeline.yaml: node 'n': timeout_ms: is 0 (expected: milliseconds > 0)",
-            "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)");
+            "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)",
+            "pipeline.yaml: max_inflight: is 0 (expected: an integer from 1 to 1000000)");
     assertThat(problems("nodes: [\n")).singleElement().asString().startsWith("pipeline.yaml: not valid YAML: ");
   }
 

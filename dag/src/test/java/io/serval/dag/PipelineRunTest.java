@@ -10,6 +10,7 @@ import io.serval.core.InferenceRequest;
 import io.serval.core.InferenceResult;
 import io.serval.core.ManualClock;
 import io.serval.core.MemoryScope;
+import io.serval.core.OverloadedException;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -89,6 +91,44 @@ class PipelineRunTest {
         + " request's deadline passed while node(s) 'slow' ran; the nodes after them were not started");
     assertThat(held).isCancelled();
     assertThat(counted).hasValue(0);
+  }
+
+  @Test
+  void requestsPastMaxInflightAreRefusedAsOverload() throws Exception {
+    Pipeline pipeline = compile("max_inflight: 1\n"
+        + "inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: slow.y}]\n"
+        + "nodes: [{name: slow, op: hold, inputs: {x: x}}]\n");
+    CompletableFuture<InferenceResult> first = infer(pipeline, 1, 2);
+
+    Throwable refused = catchThrowable(() -> infer(pipeline, 3, 4).get(10, TimeUnit.SECONDS));
+
+    assertThat(refused).cause().isInstanceOf(OverloadedException.class)
+        .hasMessage("pipeline 'p': 1 requests are in flight (its max_inflight); retry later");
+    held.complete(List.of(Tensor.ofFloats("y", new long[] {1, 2}, new float[] {5, 6})));
+    assertThat(TestOperators.floats(first.get(10, TimeUnit.SECONDS).outputs().get(0))).containsExactly(5, 6);
+    assertThat(TestOperators.floats(infer(pipeline, 3, 4).get(10, TimeUnit.SECONDS).outputs().get(0)))
+        .containsExactly(5, 6);
+  }
+
+  @Test
+  void anObserverHearsEveryNodesOutcome() throws Exception {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: check, op: reject, inputs: {x: x}}\n"
+        + "  - {name: after, op: count, inputs: {x: check.y}}\n")
+        .observedBy((node, nanos, failure) -> heard.add(node + " " + failure));
+    Pipeline counting = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: c.y}]\n"
+        + "nodes: [{name: c, op: count, inputs: {x: x}}]\n")
+        .observedBy((node, nanos, failure) -> heard.add(node + " " + failure));
+
+    catchThrowable(() -> infer(pipeline, 1, 2).get(10, TimeUnit.SECONDS));
+    infer(counting, 1, 2).get(10, TimeUnit.SECONDS);
+
+    assertThat(heard).containsExactly("check INVALID_ARGUMENT", "c null");
   }
 
   @Test

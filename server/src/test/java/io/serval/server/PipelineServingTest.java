@@ -182,5 +182,8 @@ class PipelineServingTest {
     assertThat(MAPPER.readTree(response.contentUtf8()).get("error").asText()).isEqualTo("pipeline 'scores': node"
         + " 'model': model 'affine' version 1: input 'x' has batch size 9 (expected: 1 to 8, the model's"
         + " max_batch_size)");
+    String metrics = WebClient.of("http://127.0.0.1:" + server.metricsPort).blocking().get("/metrics").contentUtf8();
+    assertThat(metrics).contains(
+        "serval_pipeline_node_seconds_count{node=\"model\",outcome=\"invalid_argument\",pipeline=\"scores\"} 1\n");
   }
 }

@@ -13,6 +13,7 @@ import io.serval.dag.PipelineCompiler;
 import io.serval.dag.PipelineDefinition;
 import io.serval.dag.ServableResolver;
 import io.serval.server.metrics.ModelMetrics;
+import io.serval.server.metrics.PipelineNodeMetrics;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -107,10 +108,12 @@ public final class ServedPipelines implements AutoCloseable {
     Map<String, Entry> pipelines = new LinkedHashMap<>();
     folders.forEach((name, folder) -> {
       try {
-        Pipeline pipeline =
-            compiler.compile(PipelineDefinition.read(name, folder.resolve(ModelRepository.PIPELINE_FILE)));
+        PipelineNodeMetrics nodeMetrics = new PipelineNodeMetrics(registry, name);
+        Pipeline pipeline = compiler.compile(PipelineDefinition.read(name,
+            folder.resolve(ModelRepository.PIPELINE_FILE))).observedBy(nodeMetrics);
         log.info("pipeline {}: {}", name, pipeline.signature());
-        pipelines.put(name, new Entry(name, new ServedPipeline(pipeline, new ModelMetrics(registry, name, "1"), nodes), ""));
+        pipelines.put(name, new Entry(name,
+            new ServedPipeline(pipeline, new ModelMetrics(registry, name, "1"), nodeMetrics, nodes), ""));
       } catch (InvalidPipelineException e) {
         e.problems().forEach(problem -> log.error("pipeline {}: {}", name, problem));
         pipelines.put(name, new Entry(name, null, String.join("; ", e.problems())));
@@ -131,7 +134,10 @@ public final class ServedPipelines implements AutoCloseable {
   @Override
   public void close() {
     nodes.shutdown();
-    pipelines.values().stream().filter(Entry::isReady).forEach(entry -> entry.served().metrics().close());
+    pipelines.values().stream().filter(Entry::isReady).forEach(entry -> {
+      entry.served().metrics().close();
+      entry.served().nodeMetrics.close();
+    });
   }
 
   /**
@@ -142,11 +148,13 @@ public final class ServedPipelines implements AutoCloseable {
   public static final class ServedPipeline implements Servable {
     private final Pipeline pipeline;
     private final ModelMetrics metrics;
+    private final PipelineNodeMetrics nodeMetrics;
     private final Executor nodes;
 
-    ServedPipeline(Pipeline pipeline, ModelMetrics metrics, Executor nodes) {
+    ServedPipeline(Pipeline pipeline, ModelMetrics metrics, PipelineNodeMetrics nodeMetrics, Executor nodes) {
       this.pipeline = pipeline;
       this.metrics = metrics;
+      this.nodeMetrics = nodeMetrics;
       this.nodes = nodes;
     }
 
