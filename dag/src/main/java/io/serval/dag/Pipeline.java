@@ -164,7 +164,13 @@ public final class Pipeline implements Servable {
         CompletableFuture<List<Tensor>> outputs = CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
             .thenComposeAsync(ignored -> {
               long nodeStarted = clock.nanoTime();
-              return run(step, given).whenComplete((value, error) -> {
+              CompletableFuture<List<Tensor>> own;
+              try {
+                own = run(step, given);
+              } catch (RuntimeException | LinkageError e) {
+                own = CompletableFuture.failedFuture(e);
+              }
+              return own.whenComplete((value, error) -> {
                 observer.finished(step.name(), clock.nanoTime() - nodeStarted,
                     error == null ? null : InferenceFailures.kindOf(error));
                 if (error != null) {
@@ -207,8 +213,13 @@ public final class Pipeline implements Servable {
       try {
         outputs = step.operator().run(inputs, new NodeContext(step.name(), request.memory(), executor,
             request.deadlineNanos()));
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         return CompletableFuture.failedFuture(e);
+      }
+      // A broken operator must fail its node, never leave the request unanswered.
+      if (outputs == null) {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+            "operator " + step.operator().getClass().getName() + " returned no future"));
       }
       running.put(outputs, step.name());
       outputs.whenComplete((value, error) -> running.remove(outputs));

@@ -144,6 +144,10 @@ public final class PipelineCompiler {
         operators.put(node.name(), factory.create(node.params(), servables));
       } catch (IllegalArgumentException | ServalException e) {
         problems.add(at(node.name()) + e.getMessage());
+      } catch (RuntimeException | LinkageError e) {
+        // A user operator's bug, or a jar built against another Serval: this pipeline is refused, the rest serve.
+        problems.add(at(node.name()) + "op: operator '" + node.op() + "' (" + factory.getClass().getName()
+            + ") failed to start: " + e);
       }
     }
 
@@ -224,6 +228,8 @@ public final class PipelineCompiler {
         outputs.put(node.name(), List.copyOf(operator.outputs(given)));
       } catch (IllegalArgumentException e) {
         problems.add(at(node.name()) + e.getMessage());
+      } catch (RuntimeException | LinkageError e) {
+        problems.add(at(node.name()) + "op: operator '" + node.op() + "' failed to state its outputs: " + e);
       }
     }
 

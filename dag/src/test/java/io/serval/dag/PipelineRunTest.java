@@ -51,6 +51,7 @@ class PipelineRunTest {
     factories.add(TestOperators.plus());
     factories.add(TestOperators.count(counted));
     factories.add(TestOperators.reject());
+    factories.add(TestOperators.broken());
     factories.add(TestOperators.scaleAfter("left", 2, bothBranches));
     factories.add(TestOperators.scaleAfter("right", 10, bothBranches));
     factories.add(TestOperators.hold(held));
@@ -206,6 +207,22 @@ class PipelineRunTest {
         + "nodes: [{name: c, op: count, inputs: {x: x}}]\n");
     assertThat(TestOperators.floats(infer(healthy, 3, 4).get(10, TimeUnit.SECONDS).outputs().get(0)))
         .containsExactly(3, 4);
+  }
+
+  @Test
+  void anOperatorsBugIsAnInternalErrorOfItsNodeNeverAHang() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: buggy, op: broken, inputs: {x: x}}\n"
+        + "  - {name: after, op: count, inputs: {x: buggy.y}}\n");
+
+    Throwable failure = catchThrowable(() -> infer(pipeline, 1, 2).get(10, TimeUnit.SECONDS));
+
+    assertThat(failure).cause().isInstanceOf(NodeFailedException.class).hasMessage("pipeline 'p': node 'buggy':"
+        + " failed: java.lang.ArrayIndexOutOfBoundsException: Index 7 out of bounds for length 2");
+    assertThat(((ServalException) failure.getCause()).kind()).isEqualTo(ErrorKind.INTERNAL);
+    assertThat(counted).hasValue(0);
   }
 
   @Test

@@ -131,6 +131,13 @@ final class TestOperators {
     };
   }
 
+  /** {@code op: broken}: a bug: throws an unchecked exception that is no ServalException. */
+  static OperatorFactory broken() {
+    return factory("broken", List.of("x"), (given, context) -> {
+      throw new ArrayIndexOutOfBoundsException("Index 7 out of bounds for length 2");
+    });
+  }
+
   /** {@code op: reject}: fails every request as bad input. */
   static OperatorFactory reject() {
     return factory("reject", List.of("x"), (given, context) -> {

@@ -55,6 +55,15 @@ class PipelineServingTest {
         outputs: [{name: y, from: model.y}]
         nodes: [{name: model, op: infer, inputs: {x: x}, params: {model: paired}}]
         """);
+    // l2_normalize comes from its own jar (examples/l2-normalize-operator), found by ServiceLoader.
+    Files.createDirectories(repository.resolve("unit"));
+    Files.writeString(repository.resolve("unit").resolve("pipeline.yaml"), """
+        inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]
+        outputs: [{name: y, from: norm.y}]
+        nodes:
+          - {name: model, op: infer, inputs: {x: x}, params: {model: affine}}
+          - {name: norm, op: l2_normalize, inputs: {x: model.y}}
+        """);
     Files.createDirectories(repository.resolve("broken"));
     Files.writeString(repository.resolve("broken").resolve("pipeline.yaml"), """
         inputs: [{name: x, datatype: FP32, dims: [4]}]
@@ -115,6 +124,20 @@ class PipelineServingTest {
   }
 
   @Test
+  void runsAnOperatorFromItsOwnJar() throws Exception {
+    AggregatedHttpResponse response = infer("unit",
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4], \"data\": [1, 1, 1, 0.5]}]}");
+
+    assertThat(response.status()).isEqualTo(HttpStatus.OK);
+    // affine: (3, 3, 3, 2), of length sqrt(31)
+    JsonNode data = MAPPER.readTree(response.contentUtf8()).get("outputs").get(0).get("data");
+    double length = Math.sqrt(31);
+    for (int i = 0; i < 4; i++) {
+      assertThat(data.get(i).doubleValue()).isCloseTo((i < 3 ? 3 : 2) / length, within(1e-6));
+    }
+  }
+
+  @Test
   void describesItselfLikeAModel() throws Exception {
     JsonNode metadata = MAPPER.readTree(http.get("/v2/models/scores").contentUtf8());
     assertThat(metadata.get("platform").asText()).isEqualTo("serval_pipeline");
@@ -139,8 +162,10 @@ class PipelineServingTest {
     }
     assertThat(broken).isNotNull();
     assertThat(broken.get("state").asText()).isEqualTo("UNAVAILABLE");
-    assertThat(broken.get("reason").asText()).isEqualTo(
-        "pipeline.yaml: node 'n': op: 'nope' is not an operator (expected one of: infer, softmax)");
+    // The list of operators names every installed one, built-in and from jars.
+    assertThat(broken.get("reason").asText())
+        .startsWith("pipeline.yaml: node 'n': op: 'nope' is not an operator (expected one of: ")
+        .contains("infer, ", "l2_normalize, ", "softmax");
 
     AggregatedHttpResponse refused = infer("broken",
         "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [4], \"data\": [0, 0, 0, 0]}]}");
