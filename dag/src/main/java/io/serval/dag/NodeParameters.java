@@ -1,6 +1,7 @@
 package io.serval.dag;
 
 import java.math.BigInteger;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -144,12 +145,38 @@ public final class NodeParameters {
     return ((Number) value).doubleValue();
   }
 
+  /** A mapping of keys to lists of strings ({@code {text: [ocr], table: [cells, merge]}}); empty when absent. */
+  public Map<String, List<String>> caseLists(String name) {
+    Object value = values.get(name);
+    if (value == null) {
+      return Map.of();
+    }
+    Map<String, List<String>> lists = new LinkedHashMap<>();
+    boolean valid = value instanceof Map;
+    if (valid) {
+      for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
+        valid &= entry.getValue() instanceof List
+            && ((List<?>) entry.getValue()).stream().allMatch(String.class::isInstance);
+        if (valid) {
+          lists.put(String.valueOf(entry.getKey()),
+              ((List<?>) entry.getValue()).stream().map(String.class::cast).toList());
+        }
+      }
+    }
+    if (!valid) {
+      throw new IllegalArgumentException(
+          "params." + name + ": is " + value + " (expected: a mapping of value -> [node, ...])");
+    }
+    return lists;
+  }
+
   /** Fails for a parameter outside {@code known}, listing them. */
   public void rejectUnknown(List<String> known) {
     for (String name : values.keySet()) {
       if (!known.contains(name)) {
-        throw new IllegalArgumentException("params." + name + ": unknown parameter (expected one of: "
-            + String.join(", ", known) + ")");
+        throw new IllegalArgumentException("params." + name + ": unknown parameter ("
+            + (known.isEmpty() ? "this operator takes none" : "expected one of: " + String.join(", ", known))
+            + ")");
       }
     }
   }

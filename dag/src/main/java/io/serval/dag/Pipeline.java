@@ -16,6 +16,7 @@ import io.serval.core.ServalException;
 import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A compiled pipeline, served like a model. Each request runs every node once its sources are done, so nodes
@@ -38,7 +40,14 @@ public final class Pipeline implements Servable {
    * A node ready to run: its operator, where each of its inputs comes from, its outputs' names, and its timeout
    * (0: none).
    */
-  record Step(String name, Operator operator, List<String> sources, List<String> outputNames, long timeoutMillis) {}
+  record Step(String name, Operator operator, List<String> sources, @Nullable Gate gate, boolean joins,
+      List<String> outputNames, long timeoutMillis) {}
+
+  /** The switch case a node runs in: {@code node} (a switch) must pick {@code key}. */
+  record Gate(String node, String key) {}
+
+  /** What a node that did not run yields: its case was not picked, or a node it reads did not run. */
+  private static final List<Tensor> SKIPPED = Collections.unmodifiableList(new ArrayList<>());
 
   private final String name;
   private final ModelSignature signature;
@@ -160,9 +169,15 @@ public final class Pipeline implements Servable {
             waits.add(done.get(source.substring(0, dot)));
           }
         }
+        if (step.gate() != null) {
+          waits.add(done.get(step.gate().node()));
+        }
         // A node's own failure answers the request; a node whose source failed just never runs.
         CompletableFuture<List<Tensor>> outputs = CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new))
             .thenComposeAsync(ignored -> {
+              if (skipped(step)) {
+                return CompletableFuture.completedFuture(SKIPPED);
+              }
               long nodeStarted = clock.nanoTime();
               CompletableFuture<List<Tensor>> own;
               try {
@@ -200,6 +215,25 @@ public final class Pipeline implements Servable {
           + "; the nodes after them were not started"));
     }
 
+    /** Whether a node is not to run: its case was not picked, or it reads a node that did not run. */
+    private boolean skipped(Step step) {
+      if (step.gate() != null) {
+        List<Tensor> gate = done.get(step.gate().node()).join();
+        if (gate == SKIPPED || !SwitchOperator.picked(gate).equals(step.gate().key())) {
+          return true;
+        }
+      }
+      boolean any = false;
+      boolean all = true;
+      for (String source : step.sources()) {
+        int dot = source.indexOf('.');
+        boolean skippedSource = dot >= 0 && done.get(source.substring(0, dot)).join() == SKIPPED;
+        any |= skippedSource;
+        all &= skippedSource;
+      }
+      return step.joins() ? all : any;
+    }
+
     private CompletableFuture<List<Tensor>> run(Step step, Map<String, Tensor> given) {
       if (result.isDone()) {
         return CompletableFuture.failedFuture(new CancellationException("the request already has its answer"));
@@ -207,7 +241,10 @@ public final class Pipeline implements Servable {
       Map<String, Tensor> inputs = new HashMap<>();
       List<String> names = step.operator().inputNames();
       for (int i = 0; i < names.size(); i++) {
-        inputs.put(names.get(i), valueOf(step.sources().get(i), given));
+        Tensor value = valueOf(step.sources().get(i), given);
+        if (value != null) {
+          inputs.put(names.get(i), value);
+        }
       }
       CompletableFuture<List<Tensor>> outputs;
       try {
@@ -244,15 +281,16 @@ public final class Pipeline implements Servable {
       return timed;
     }
 
-    /** A finished source's tensor: a request input, or a node's output by name. */
-    private Tensor valueOf(String source, Map<String, Tensor> given) {
+    /** A finished source's tensor: a request input, or a node's output by name; null for a skipped node's. */
+    private @Nullable Tensor valueOf(String source, Map<String, Tensor> given) {
       int dot = source.indexOf('.');
       if (dot < 0) {
         return given.get(source);
       }
       String node = source.substring(0, dot);
       Step step = steps.stream().filter(candidate -> candidate.name().equals(node)).findFirst().orElseThrow();
-      return done.get(node).join().get(step.outputNames().indexOf(source.substring(dot + 1)));
+      List<Tensor> outputs = done.get(node).join();
+      return outputs == SKIPPED ? null : outputs.get(step.outputNames().indexOf(source.substring(dot + 1)));
     }
 
     private void fail(Step step, Throwable error) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -79,6 +80,13 @@ public final class PipelineCompiler {
     final List<String> order = new ArrayList<>();
     final Set<String> read = new HashSet<>();
     final List<TensorSpec> pipelineOutputs = new ArrayList<>();
+    /** The switch case each gated node runs in. */
+    final Map<String, Pipeline.Gate> gates = new HashMap<>();
+    /**
+     * When each node runs: for each switch that decides it, the cases in which it does (no entry: it always
+     * runs, once the request gets that far).
+     */
+    final Map<String, Map<String, Set<String>>> runsWhen = new HashMap<>();
 
     Compilation(PipelineDefinition definition) {
       this.definition = definition;
@@ -92,6 +100,9 @@ public final class PipelineCompiler {
       for (PipelineDefinition.Node node : nodes.values()) {
         wiring(node);
       }
+      for (PipelineDefinition.Node node : nodes.values()) {
+        cases(node);
+      }
       if (!problems.isEmpty()) {
         return;
       }
@@ -101,9 +112,99 @@ public final class PipelineCompiler {
       }
       for (String node : order) {
         types(nodes.get(node));
+        skippable(node);
       }
       pipelineOutputs();
       unconnected();
+    }
+
+    /** A switch's cases: each listed node runs only in its case. */
+    private void cases(PipelineDefinition.Node node) {
+      if (!(operators.get(node.name()) instanceof SwitchOperator)) {
+        return;
+      }
+      ((SwitchOperator) operators.get(node.name())).cases().forEach((key, gated) -> {
+        for (String name : gated) {
+          String where = at(node.name()) + "params.cases." + key + ": ";
+          Pipeline.Gate other = gates.get(name);
+          if (!nodes.containsKey(name) || name.equals(node.name())) {
+            problems.add(where + "no node '" + name + "' it could run (nodes: "
+                + String.join(", ", nodes.keySet().stream().filter(n -> !n.equals(node.name())).toList()) + ")");
+          } else if (other != null) {
+            problems.add(where + "node '" + name + "' is in case '" + other.key() + "' of switch '" + other.node()
+                + "' already (a node runs in one case)");
+          } else {
+            gates.put(name, new Pipeline.Gate(node.name(), key));
+            read.add(node.name());
+          }
+        }
+      });
+    }
+
+    /**
+     * When a node runs: all of its sources' conditions (and its own case, if it is in one); for a 'first' node,
+     * any of its inputs' conditions, which it can state exactly when they differ in one switch's cases only (the
+     * branches of that switch meeting again); otherwise it keeps the first input's condition, the cautious answer.
+     */
+    private void skippable(String node) {
+      List<Map<String, Set<String>>> sources = new ArrayList<>();
+      for (String source : nodes.get(node).inputs().values()) {
+        int dot = source.indexOf('.');
+        sources.add(dot < 0 ? Map.of() : runsWhen.getOrDefault(source.substring(0, dot), Map.of()));
+      }
+      Map<String, Set<String>> condition = operators.get(node) instanceof FirstOperator
+          ? anyOf(sources) : allOf(sources);
+      Pipeline.Gate gate = gates.get(node);
+      if (gate != null) {
+        condition = allOf(List.of(condition, Map.of(gate.node(), Set.of(gate.key()))));
+      }
+      if (!condition.isEmpty()) {
+        runsWhen.put(node, condition);
+      }
+    }
+
+    private Map<String, Set<String>> allOf(List<Map<String, Set<String>>> conditions) {
+      Map<String, Set<String>> all = new TreeMap<>();
+      for (Map<String, Set<String>> condition : conditions) {
+        condition.forEach((switchNode, cases) -> all.merge(switchNode, cases, (a, b) -> {
+          Set<String> both = new TreeSet<>(a);
+          both.retainAll(b);
+          return both;
+        }));
+      }
+      return all;
+    }
+
+    private Map<String, Set<String>> anyOf(List<Map<String, Set<String>>> conditions) {
+      Map<String, Set<String>> first = conditions.get(0);
+      String differing = null;
+      Set<String> union = new TreeSet<>();
+      for (Map<String, Set<String>> condition : conditions) {
+        if (!condition.keySet().equals(first.keySet())) {
+          return first;
+        }
+        for (String switchNode : condition.keySet()) {
+          if (!condition.get(switchNode).equals(first.get(switchNode))) {
+            if (differing != null && !differing.equals(switchNode)) {
+              return first;
+            }
+            differing = switchNode;
+          }
+        }
+      }
+      if (differing == null) {
+        return first;
+      }
+      for (Map<String, Set<String>> condition : conditions) {
+        union.addAll(condition.get(differing));
+      }
+      Map<String, Set<String>> any = new TreeMap<>(first);
+      if (union.containsAll(((SwitchOperator) operators.get(differing)).cases().keySet())) {
+        any.remove(differing);
+      } else {
+        any.put(differing, union);
+      }
+      return any;
     }
 
     private String at(String node) {
@@ -203,6 +304,10 @@ public final class PipelineCompiler {
         return;
       }
       state.put(node, 1);
+      Pipeline.Gate gate = gates.get(node);
+      if (gate != null) {
+        visit(gate.node(), state, path);
+      }
       for (String source : nodes.get(node).inputs().values()) {
         int dot = source.indexOf('.');
         if (dot >= 0) {
@@ -265,6 +370,13 @@ public final class PipelineCompiler {
           continue;
         }
         read.add(output.from().substring(0, dot));
+        Map<String, Set<String>> condition = runsWhen.getOrDefault(output.from().substring(0, dot), Map.of());
+        if (!condition.isEmpty()) {
+          String skipper = condition.keySet().iterator().next();
+          problems.add(where + "'" + output.from() + "' is skipped when switch '" + skipper + "' picks another"
+              + " case (join the branches with a 'first' node)");
+          continue;
+        }
         TensorSpec spec = source(output.from(), where);
         if (spec != null) {
           pipelineOutputs.add(TensorSpec.of(output.name(), spec.dataType(), spec.shape()));
@@ -295,7 +407,7 @@ public final class PipelineCompiler {
         Operator operator = operators.get(name);
         List<String> sources = new ArrayList<>();
         operator.inputNames().forEach(input -> sources.add(node.inputs().get(input)));
-        steps.add(new Pipeline.Step(name, operator, sources,
+        steps.add(new Pipeline.Step(name, operator, sources, gates.get(name), operator instanceof FirstOperator,
             outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis()));
       }
       List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -146,8 +147,15 @@ public final class PipelineDefinition {
       if (!params.isMissingNode() && !params.isObject()) {
         problems.add(where + "params: expected a mapping");
       }
+      for (Iterator<Map.Entry<String, JsonNode>> it = params.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> param = it.next();
+        if (param.getValue().isNull()) {
+          problems.add(where + "params." + param.getKey() + ": is null (expected: a value, or no such line)");
+        }
+      }
       @SuppressWarnings("unchecked")
       Map<String, Object> values = params.isObject() ? YAML.convertValue(params, Map.class) : Map.of();
+      values.values().removeIf(Objects::isNull);
       JsonNode timeout = node.path("timeout_ms");
       if (!timeout.isMissingNode() && !(timeout.isIntegralNumber() && timeout.asLong() > 0)) {
         problems.add(where + "timeout_ms: is " + timeout + " (expected: milliseconds > 0)");

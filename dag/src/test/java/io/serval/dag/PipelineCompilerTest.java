@@ -49,7 +49,7 @@ class PipelineCompilerTest {
     assertThat(problems("inputs: [{name: x, datatype: FLOAT7, dims: [a]}]\n"
         + "outputs: [{name: y}]\n"
         + "nodes:\n"
-        + "  - {name: n, op: softmax, inputs: [x], extra: 1, timeout_ms: 0}\n"
+        + "  - {name: n, op: softmax, inputs: [x], extra: 1, params: {k: ~}, timeout_ms: 0}\n"
         + "  - {op: softmax}\n"
         + "unknown: 1\n"
         + "max_inflight: 0\n"))
@@ -61,6 +61,7 @@ class PipelineCompilerTest {
             "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params, timeout_ms)",
             "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
                 + " node.output)",
+            "pipeline.yaml: node 'n': params.k: is null (expected: a value, or no such line)",
             "pipeline.yaml: node 'n': timeout_ms: is 0 (expected: milliseconds > 0)",
             "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)",
             "pipeline.yaml: max_inflight: is 0 (expected: an integer from 1 to 1000000)");
@@ -76,8 +77,9 @@ class PipelineCompilerTest {
         + "  - {name: b, op: infer, inputs: {x: x}, params: {model: triple}}\n"
         + "  - {name: c, op: infer, inputs: {x: x}, params: {model: double, batch: 2}}\n"))
         .containsExactly(
-            "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: count, infer, plus,"
-                + " softmax)",
+            "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: argmax, count, first,"
+                + " image.center_crop, image.decode, image.normalize, image.resize, infer, plus, softmax, switch,"
+                + " threshold, topk)",
             "pipeline.yaml: node 'b': params.model: model 'triple' is not in the repository",
             "pipeline.yaml: node 'c': params.batch: unknown parameter (expected one of: model, version)");
   }
@@ -136,6 +138,35 @@ class PipelineCompilerTest {
         + "  - {name: m, op: infer, inputs: {x: x}, params: {model: double}}\n"))
         .containsExactly("pipeline.yaml: outputs[0] 'y': from: 'm.z': node 'm' has no output 'z' (expected one of:"
             + " y)");
+  }
+
+  @Test
+  void refusesSwitchCasesThatCannotWork() {
+    String head = "inputs: [{name: x, datatype: FP32, dims: [4]}, {name: k, datatype: BYTES, dims: [1]}]\n";
+    assertThat(problems(head
+        + "outputs: [{name: y, from: a.y}]\n"
+        + "nodes:\n"
+        + "  - {name: s, op: switch, inputs: {value: k}, params: {cases: {one: [a, ghost], two: [a, s]}}}\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 's': params.cases.one: no node 'ghost' it could run (nodes: a)",
+            "pipeline.yaml: node 's': params.cases.two: node 'a' is in case 'one' of switch 's' already (a node"
+                + " runs in one case)",
+            "pipeline.yaml: node 's': params.cases.two: no node 's' it could run (nodes: a)");
+    assertThat(problems(head
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: s, op: switch, inputs: {value: x}, params: {cases: {one: [a]}}}\n"
+        + "  - {name: a, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: after, op: softmax, inputs: {x: a.y}}\n"
+        + "  - {name: t, op: switch, inputs: {value: k}, params: {cases: {one: [b]}}}\n"
+        + "  - {name: b, op: softmax, inputs: {x: x}}\n"
+        + "  - {name: c, op: first, inputs: {a: b.y, b: b.y}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 's': inputs.value: FP32 (expected: BYTES, an integer type or BOOL)",
+            "pipeline.yaml: outputs[0] 'y': from: 'after.y' is skipped when switch 's' picks another case (join the"
+                + " branches with a 'first' node)",
+            "pipeline.yaml: node 'c': none of its outputs is used (by a node or the pipeline's outputs)");
   }
 
   @Test

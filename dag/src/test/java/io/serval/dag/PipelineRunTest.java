@@ -13,6 +13,7 @@ import io.serval.core.MemoryScope;
 import io.serval.core.OverloadedException;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +53,13 @@ class PipelineRunTest {
     factories.add(TestOperators.count(counted));
     factories.add(TestOperators.reject());
     factories.add(TestOperators.broken());
+    factories.add(TestOperators.factory("times10", List.of("x"), (given, context) -> {
+      float[] x = TestOperators.floats(given.get("x"));
+      for (int i = 0; i < x.length; i++) {
+        x[i] *= 10;
+      }
+      return x;
+    }));
     factories.add(TestOperators.scaleAfter("left", 2, bothBranches));
     factories.add(TestOperators.scaleAfter("right", 10, bothBranches));
     factories.add(TestOperators.hold(held));
@@ -167,6 +175,40 @@ class PipelineRunTest {
     });
     assertThat(result.modelName()).isEqualTo("p");
     assertThat(result.id()).isEqualTo("r1");
+  }
+
+  @Test
+  void aSwitchRunsTheBranchItsValuePicksAndTheJoinTakesIt() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}, {name: kind, datatype: BYTES,"
+        + " dims: [1]}]\n"
+        + "outputs: [{name: y, from: join.y}, {name: picked, from: route.case}]\n"
+        + "nodes:\n"
+        + "  - {name: route, op: switch, inputs: {value: kind}, params: {cases: {same: [same], bigger: [bigger]}}}\n"
+        + "  - {name: same, op: count, inputs: {x: x}}\n"
+        + "  - {name: bigger, op: times10, inputs: {x: x}}\n"
+        + "  - {name: join, op: first, inputs: {a: same.y, b: bigger.y}}\n");
+
+    InferenceResult bigger = route(pipeline, "bigger").get(10, TimeUnit.SECONDS);
+    assertThat(TestOperators.floats(bigger.outputs().get(0))).containsExactly(10, 20);
+    assertThat(new String(bigger.outputs().get(1).bytesElements().get(0), StandardCharsets.UTF_8)).isEqualTo("bigger");
+    assertThat(counted).hasValue(0);
+
+    InferenceResult same = route(pipeline, "same").get(10, TimeUnit.SECONDS);
+    assertThat(TestOperators.floats(same.outputs().get(0))).containsExactly(1, 2);
+    assertThat(counted).hasValue(1);
+
+    Throwable unmatched = catchThrowable(() -> route(pipeline, "smaller").get(10, TimeUnit.SECONDS));
+    assertThat(unmatched).cause().hasMessage(
+        "pipeline 'p': node 'route': value 'smaller' matches no case (expected one of: same, bigger)");
+    assertThat(((ServalException) unmatched.getCause()).kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+  }
+
+  private CompletableFuture<InferenceResult> route(Pipeline pipeline, String kind) {
+    MemoryScope memory = MemoryScope.open();
+    scopes.add(memory);
+    return pipeline.infer(new InferenceRequest("", Map.of(), List.of(
+        Tensor.ofFloats("x", new long[] {1, 2}, new float[] {1, 2}),
+        Tensor.ofStrings("kind", new long[] {1}, List.of(kind))), null, true, 0, memory), executor);
   }
 
   @Test

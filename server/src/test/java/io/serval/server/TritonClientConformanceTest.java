@@ -2,11 +2,14 @@ package io.serval.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Triton's own clients against Serval: the pytest suite in {@code src/test/python} drives {@code
@@ -17,11 +20,22 @@ class TritonClientConformanceTest {
   private static final int MAX_REQUEST_BYTES = 4 << 20;
 
   private static RunningServer server;
+  @TempDir static Path pipelines;
 
   @BeforeAll
   static void start() throws Exception {
     PythonClients.setUp();
-    server = RunningServer.start(TestRepositories.MODELS, "--limits.max_request_bytes=" + MAX_REQUEST_BYTES);
+    // test_pipeline.py: a pipeline over the built-in classifier, in a second repository.
+    Files.createDirectories(pipelines.resolve("orientation"));
+    Files.writeString(pipelines.resolve("orientation").resolve("pipeline.yaml"), """
+        inputs:  [{name: image, datatype: FP32, dims: [-1, 3, 48, 192]}]
+        outputs: [{name: probabilities, from: classify.softmax_0.tmp_0}, {name: direction, from: top.index}]
+        nodes:
+          - {name: classify, op: infer, inputs: {x: image}, params: {model: ocr_orientation}}
+          - {name: top, op: argmax, inputs: {x: classify.softmax_0.tmp_0}}
+        """);
+    server = RunningServer.start(TestRepositories.MODELS, "--limits.max_request_bytes=" + MAX_REQUEST_BYTES,
+        "--model_repositories=" + TestRepositories.MODELS + "," + pipelines);
   }
 
   @AfterAll
