@@ -52,6 +52,8 @@ public final class Pipeline implements Servable {
   private final String name;
   private final ModelSignature signature;
   private final List<Step> steps;
+  /** Each node's index among its outputs, by source ({@code node.output}): computed once, read per request. */
+  private final Map<String, Integer> outputIndex = new HashMap<>();
   private final List<String> outputSources;
   private final SchedulingClock clock;
   private final int maxInflight;
@@ -66,6 +68,11 @@ public final class Pipeline implements Servable {
     this.name = name;
     this.signature = ModelSignature.of(inputs, outputs);
     this.steps = List.copyOf(steps);
+    for (Step step : steps) {
+      for (int i = 0; i < step.outputNames().size(); i++) {
+        outputIndex.put(step.name() + "." + step.outputNames().get(i), i);
+      }
+    }
     this.outputSources = List.copyOf(outputSources);
   }
 
@@ -287,10 +294,8 @@ public final class Pipeline implements Servable {
       if (dot < 0) {
         return given.get(source);
       }
-      String node = source.substring(0, dot);
-      Step step = steps.stream().filter(candidate -> candidate.name().equals(node)).findFirst().orElseThrow();
-      List<Tensor> outputs = done.get(node).join();
-      return outputs == SKIPPED ? null : outputs.get(step.outputNames().indexOf(source.substring(dot + 1)));
+      List<Tensor> outputs = done.get(source.substring(0, dot)).join();
+      return outputs == SKIPPED ? null : outputs.get(outputIndex.get(source));
     }
 
     private void fail(Step step, Throwable error) {
