@@ -17,9 +17,11 @@ import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -27,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,10 +44,14 @@ public final class Pipeline implements Servable {
    * (0: none).
    */
   record Step(String name, Operator operator, List<String> sources, @Nullable Gate gate, boolean joins,
-      List<String> outputNames, long timeoutMillis) {}
+      List<String> outputNames, long timeoutMillis, int retries) {}
 
   /** The switch case a node runs in: {@code node} (a switch) must pick {@code key}. */
   record Gate(String node, String key) {}
+
+  /** The failures a node's {@code retry} tries again after: those that may pass. */
+  private static final Set<ErrorKind> RETRYABLE = EnumSet.of(
+      ErrorKind.UNAVAILABLE, ErrorKind.OVERLOADED, ErrorKind.DEADLINE_EXCEEDED, ErrorKind.INTERNAL);
 
   /** What a node that did not run yields: its case was not picked, or a node it reads did not run. */
   private static final List<Tensor> SKIPPED = Collections.unmodifiableList(new ArrayList<>());
@@ -186,13 +193,7 @@ public final class Pipeline implements Servable {
                 return CompletableFuture.completedFuture(SKIPPED);
               }
               long nodeStarted = clock.nanoTime();
-              CompletableFuture<List<Tensor>> own;
-              try {
-                own = run(step, given);
-              } catch (RuntimeException | LinkageError e) {
-                own = CompletableFuture.failedFuture(e);
-              }
-              return own.whenComplete((value, error) -> {
+              return attempt(step, given, step.retries()).whenComplete((value, error) -> {
                 observer.finished(step.name(), clock.nanoTime() - nodeStarted,
                     error == null ? null : InferenceFailures.kindOf(error));
                 if (error != null) {
@@ -220,6 +221,30 @@ public final class Pipeline implements Servable {
       result.completeExceptionally(new DeadlineExceededException(label() + ": the request's deadline passed"
           + (under.isEmpty() ? "" : " while node(s) " + String.join(", ", under) + " ran")
           + "; the nodes after them were not started"));
+    }
+
+    /**
+     * Runs a node, and runs it again up to {@code retries} times while it fails for a reason that may pass
+     * (unavailable, overloaded, timed out, internal) and the request is still waiting for an answer.
+     */
+    private CompletableFuture<List<Tensor>> attempt(Step step, Map<String, Tensor> given, int retries) {
+      CompletableFuture<List<Tensor>> own;
+      try {
+        own = run(step, given);
+      } catch (RuntimeException | LinkageError e) {
+        own = CompletableFuture.failedFuture(e);
+      }
+      if (retries == 0) {
+        return own;
+      }
+      return own.handle((value, error) -> {
+        if (error == null) {
+          return CompletableFuture.completedFuture(value);
+        }
+        return RETRYABLE.contains(InferenceFailures.kindOf(error)) && !result.isDone()
+            ? attempt(step, given, retries - 1)
+            : CompletableFuture.<List<Tensor>>failedFuture(error);
+      }).thenCompose(Function.identity());
     }
 
     /** Whether a node is not to run: its case was not picked, or it reads a node that did not run. */

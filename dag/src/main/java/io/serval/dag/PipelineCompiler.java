@@ -408,7 +408,7 @@ public final class PipelineCompiler {
         List<String> sources = new ArrayList<>();
         operator.inputNames().forEach(input -> sources.add(node.inputs().get(input)));
         steps.add(new Pipeline.Step(name, operator, sources, gates.get(name), operator instanceof FirstOperator,
-            outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis()));
+            outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis(), node.retries()));
       }
       List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();
       return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources,

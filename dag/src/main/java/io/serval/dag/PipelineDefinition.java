@@ -37,13 +37,15 @@ public final class PipelineDefinition {
   private static final Set<String> TOP = Set.of("inputs", "outputs", "nodes", "max_inflight");
   /** Requests one pipeline runs at once unless its {@code max_inflight} says otherwise. */
   public static final int DEFAULT_MAX_INFLIGHT = 256;
-  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms");
+  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms", "retry");
 
   /**
-   * A node: its name, operator type, inputs (operator input name -> source), parameters, and how long one run
-   * may take ({@code timeout_ms}; 0: only the request's deadline bounds it).
+   * A node: its name, operator type, inputs (operator input name -> source), parameters, how long one run may
+   * take ({@code timeout_ms}; 0: only the request's deadline bounds it), and how many times a run that failed
+   * for a reason that may pass (unavailable, overloaded, timed out, internal) is tried again ({@code retry}).
    */
-  public record Node(String name, String op, Map<String, String> inputs, NodeParameters params, long timeoutMillis) {}
+  public record Node(String name, String op, Map<String, String> inputs, NodeParameters params, long timeoutMillis,
+      int retries) {}
 
   /** A pipeline output: its name and the node output it is. */
   public record Output(String name, String from) {}
@@ -160,8 +162,13 @@ public final class PipelineDefinition {
       if (!timeout.isMissingNode() && !(timeout.isIntegralNumber() && timeout.asLong() > 0)) {
         problems.add(where + "timeout_ms: is " + timeout + " (expected: milliseconds > 0)");
       }
+      JsonNode retry = node.path("retry");
+      if (!retry.isMissingNode() && !(retry.isIntegralNumber() && retry.asInt() >= 0 && retry.asInt() <= 10)) {
+        problems.add(where + "retry: is " + retry + " (expected: an integer from 0 to 10)");
+      }
       if (nodeName != null && op != null) {
-        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values), Math.max(0, timeout.asLong(0))));
+        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values), Math.max(0, timeout.asLong(0)),
+            Math.max(0, retry.asInt(0))));
       }
     }
     JsonNode inflight = root.path("max_inflight");

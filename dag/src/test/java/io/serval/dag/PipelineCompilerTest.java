@@ -49,7 +49,7 @@ class PipelineCompilerTest {
     assertThat(problems("inputs: [{name: x, datatype: FLOAT7, dims: [a]}]\n"
         + "outputs: [{name: y}]\n"
         + "nodes:\n"
-        + "  - {name: n, op: softmax, inputs: [x], extra: 1, params: {k: ~}, timeout_ms: 0}\n"
+        + "  - {name: n, op: softmax, inputs: [x], extra: 1, params: {k: ~}, timeout_ms: 0, retry: 11}\n"
         + "  - {op: softmax}\n"
         + "unknown: 1\n"
         + "max_inflight: 0\n"))
@@ -58,11 +58,13 @@ class PipelineCompilerTest {
             "pipeline.yaml: inputs[0]: datatype: 'FLOAT7' is not a datatype (expected e.g. FP32, INT64, BYTES)",
             "pipeline.yaml: inputs[0]: dims: is [\"a\"] (expected: a list of dimensions, -1 for any size)",
             "pipeline.yaml: outputs[0]: from: missing (expected: a non-empty string)",
-            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params, timeout_ms)",
+            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params, retry,"
+                + " timeout_ms)",
             "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
                 + " node.output)",
             "pipeline.yaml: node 'n': params.k: is null (expected: a value, or no such line)",
             "pipeline.yaml: node 'n': timeout_ms: is 0 (expected: milliseconds > 0)",
+            "pipeline.yaml: node 'n': retry: is 11 (expected: an integer from 0 to 10)",
             "pipeline.yaml: nodes[1]: name: missing (expected: a non-empty string)",
             "pipeline.yaml: max_inflight: is 0 (expected: an integer from 1 to 1000000)");
     assertThat(problems("nodes: [\n")).singleElement().asString().startsWith("pipeline.yaml: not valid YAML: ");

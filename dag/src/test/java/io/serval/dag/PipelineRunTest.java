@@ -35,6 +35,7 @@ class PipelineRunTest {
   private final ExecutorService executor = Executors.newFixedThreadPool(2);
   private final DoublingModel model = new DoublingModel();
   private final AtomicInteger counted = new AtomicInteger();
+  private final AtomicInteger flakyRuns = new AtomicInteger();
   private final CountDownLatch bothBranches = new CountDownLatch(2);
   private final List<MemoryScope> scopes = new ArrayList<>();
   private final ManualClock clock = new ManualClock();
@@ -53,6 +54,7 @@ class PipelineRunTest {
     factories.add(TestOperators.count(counted));
     factories.add(TestOperators.reject());
     factories.add(TestOperators.broken());
+    factories.add(TestOperators.flaky(flakyRuns, 2));
     factories.add(TestOperators.factory("times10", List.of("x"), (given, context) -> {
       float[] x = TestOperators.floats(given.get("x"));
       for (int i = 0; i < x.length; i++) {
@@ -265,6 +267,43 @@ class PipelineRunTest {
         + " failed: java.lang.ArrayIndexOutOfBoundsException: Index 7 out of bounds for length 2");
     assertThat(((ServalException) failure.getCause()).kind()).isEqualTo(ErrorKind.INTERNAL);
     assertThat(counted).hasValue(0);
+  }
+
+  @Test
+  void retryRunsANodeAgainOnlyForFailuresThatMayPass() throws Exception {
+    Pipeline twice = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: f.y}]\n"
+        + "nodes: [{name: f, op: flaky, inputs: {x: x}, retry: 2}]\n");
+    assertThat(TestOperators.floats(infer(twice, 1, 2).get(10, TimeUnit.SECONDS).outputs().get(0)))
+        .containsExactly(1, 2);
+    assertThat(flakyRuns).hasValue(3);
+
+    flakyRuns.set(0);
+    Pipeline once = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: f.y}]\n"
+        + "nodes: [{name: f, op: flaky, inputs: {x: x}, retry: 1}]\n");
+    Throwable unavailable = catchThrowable(() -> infer(once, 1, 2).get(10, TimeUnit.SECONDS));
+    assertThat(unavailable).cause().hasMessage("pipeline 'p': node 'f': the model is reloading");
+    assertThat(((ServalException) unavailable.getCause()).kind()).isEqualTo(ErrorKind.UNAVAILABLE);
+    assertThat(flakyRuns).hasValue(2);
+
+    Pipeline badInput = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: check, op: reject, inputs: {x: x}, retry: 3}\n"
+        + "  - {name: after, op: count, inputs: {x: check.y}}\n");
+    List<String> heard = new CopyOnWriteArrayList<>();
+    Throwable refused = catchThrowable(() -> badInput.observedBy((node, nanos, failure) -> heard.add(node))
+        .infer(new InferenceRequest("", Map.of(), List.of(Tensor.ofFloats("x", new long[] {1, 2}, new float[2])),
+            null, true, 0, open()), executor).get(10, TimeUnit.SECONDS));
+    assertThat(((ServalException) refused.getCause()).kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
+    assertThat(heard).containsExactly("check");
+  }
+
+  private MemoryScope open() {
+    MemoryScope memory = MemoryScope.open();
+    scopes.add(memory);
+    return memory;
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.serval.dag;
 
 import io.serval.core.DataType;
 import io.serval.core.InvalidInputException;
+import io.serval.core.ModelUnavailableException;
 import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
 import java.nio.ByteBuffer;
@@ -135,6 +136,16 @@ final class TestOperators {
   static OperatorFactory broken() {
     return factory("broken", List.of("x"), (given, context) -> {
       throw new ArrayIndexOutOfBoundsException("Index 7 out of bounds for length 2");
+    });
+  }
+
+  /** {@code op: flaky}: y = x, after failing as unavailable the first {@code failures} times it runs. */
+  static OperatorFactory flaky(AtomicInteger runs, int failures) {
+    return factory("flaky", List.of("x"), (given, context) -> {
+      if (runs.incrementAndGet() <= failures) {
+        throw new ModelUnavailableException("the model is reloading");
+      }
+      return floats(given.get("x"));
     });
   }
 
