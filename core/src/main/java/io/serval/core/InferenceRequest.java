@@ -1,7 +1,10 @@
 package io.serval.core;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +46,34 @@ public final class InferenceRequest {
       throw new UnsupportedFeatureException(what + " uses shared_memory_region; Serval does not support shared"
           + " memory tensors (send the data in the request)");
     }
+  }
+
+  /**
+   * The outputs this request asks for of {@code signature}: all of them when it names none (binary when {@link
+   * #binaryOutputsByDefault}), else the ones it names, each checked to exist once.
+   *
+   * @param subject how messages name what answers ("model 'cls' version 1", "pipeline 'p'")
+   * @throws InvalidInputException for an output the signature lacks, or one asked for twice
+   */
+  public List<RequestedOutput> outputsOf(String subject, ModelSignature signature) {
+    if (outputs == null || outputs.isEmpty()) {
+      List<RequestedOutput> all = new ArrayList<>(signature.outputs().size());
+      signature.outputs().forEach(spec -> all.add(new RequestedOutput(spec.name(), binaryOutputsByDefault, 0)));
+      return all;
+    }
+    Set<String> seen = new HashSet<>();
+    for (RequestedOutput output : outputs) {
+      if (signature.output(output.name()) == null) {
+        List<String> names = new ArrayList<>();
+        signature.outputs().forEach(spec -> names.add("'" + spec.name() + "'"));
+        throw new InvalidInputException(subject + ": unexpected output '" + output.name()
+            + "' (expected: " + String.join(", ", names) + ")");
+      }
+      if (!seen.add(output.name())) {
+        throw new InvalidInputException(subject + ": output '" + output.name() + "' is requested twice");
+      }
+    }
+    return outputs;
   }
 
   /** The scope the input tensors were allocated in. */

@@ -1,5 +1,7 @@
 package io.serval.core;
 
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,6 +20,30 @@ public abstract class ServalException extends RuntimeException {
   protected ServalException(ErrorKind kind, String message, @Nullable Throwable cause) {
     super(message, cause, true, kind == ErrorKind.INTERNAL);
     this.kind = kind;
+  }
+
+  /**
+   * The {@link ServalException} behind a failed future's error (through {@link CompletionException}s); a
+   * cancellation becomes a {@link RequestCancelledException}, anything else an {@link InternalException}.
+   */
+  public static ServalException of(Throwable error) {
+    Throwable cause = unwrapped(error);
+    if (cause instanceof ServalException) {
+      return (ServalException) cause;
+    }
+    if (cause instanceof CancellationException) {
+      return new RequestCancelledException("the request was cancelled before it ran");
+    }
+    return new InternalException("internal error: " + cause, cause);
+  }
+
+  /** What failed a future: {@code error} without the {@link CompletionException}s around it. */
+  public static Throwable unwrapped(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   /** How the protocols report this error. */

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +61,8 @@ public final class Pipeline implements Servable {
   /** Each node's index among its outputs, by source ({@code node.output}): computed once, read per request. */
   private final Map<String, Integer> outputIndex = new HashMap<>();
   private final List<String> outputSources;
+  /** The nodes the request's answer waits for (those its outputs come from), once each. */
+  private final List<String> answeringNodes;
   private final SchedulingClock clock;
   private final int maxInflight;
   private final AtomicInteger inflight = new AtomicInteger();
@@ -81,6 +82,8 @@ public final class Pipeline implements Servable {
       }
     }
     this.outputSources = List.copyOf(outputSources);
+    this.answeringNodes = outputSources.stream().map(source -> source.substring(0, source.indexOf('.')))
+        .distinct().toList();
   }
 
   /** The same pipeline, telling {@code nodeObserver} how each node of each request went. */
@@ -135,18 +138,8 @@ public final class Pipeline implements Servable {
   }
 
   private List<RequestedOutput> requestedOutputs(InferenceRequest request) {
-    List<RequestedOutput> requested = request.outputs();
-    if (requested == null || requested.isEmpty()) {
-      List<RequestedOutput> all = new ArrayList<>();
-      signature.outputs().forEach(spec -> all.add(new RequestedOutput(spec.name(), request.binaryOutputsByDefault(),
-          0)));
-      return all;
-    }
+    List<RequestedOutput> requested = request.outputsOf(label(), signature);
     for (RequestedOutput output : requested) {
-      if (signature.output(output.name()) == null) {
-        throw new InvalidInputException(label() + ": unexpected output '" + output.name() + "' (expected: "
-            + String.join(", ", signature.outputs().stream().map(TensorSpec::name).toList()) + ")");
-      }
       if (output.classification() > 0) {
         throw new InvalidInputException(label() + ": output '" + output.name() + "' asks for classification,"
             + " which pipelines do not apply (use a top-k node)");
@@ -195,7 +188,7 @@ public final class Pipeline implements Servable {
               long nodeStarted = clock.nanoTime();
               return attempt(step, given, step.retries()).whenComplete((value, error) -> {
                 observer.finished(step.name(), clock.nanoTime() - nodeStarted,
-                    error == null ? null : InferenceFailures.kindOf(error));
+                    error == null ? null : ServalException.of(error).kind());
                 if (error != null) {
                   fail(step, error);
                 }
@@ -204,7 +197,7 @@ public final class Pipeline implements Servable {
         done.put(step.name(), outputs);
       }
       List<CompletableFuture<List<Tensor>>> answers = new ArrayList<>();
-      outputSources.forEach(source -> answers.add(done.get(source.substring(0, source.indexOf('.')))));
+      answeringNodes.forEach(node -> answers.add(done.get(node)));
       CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenRun(this::answer);
       if (request.deadlineNanos() != 0) {
         Runnable stopTimer = clock.schedule(this::deadlinePassed, request.deadlineNanos() - clock.nanoTime());
@@ -241,7 +234,7 @@ public final class Pipeline implements Servable {
         if (error == null) {
           return CompletableFuture.completedFuture(value);
         }
-        return RETRYABLE.contains(InferenceFailures.kindOf(error)) && !result.isDone()
+        return RETRYABLE.contains(ServalException.of(error).kind()) && !result.isDone()
             ? attempt(step, given, retries - 1)
             : CompletableFuture.<List<Tensor>>failedFuture(error);
       }).thenCompose(Function.identity());
@@ -324,17 +317,13 @@ public final class Pipeline implements Servable {
     }
 
     private void fail(Step step, Throwable error) {
-      Throwable cause = error;
-      while (cause instanceof CompletionException && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
+      Throwable cause = ServalException.unwrapped(error);
       if (cause instanceof CancellationException && result.isDone()) {
         return;
       }
-      ErrorKind kind = InferenceFailures.kindOf(cause);
       String message = cause instanceof ServalException ? cause.getMessage() : "failed: " + cause;
-      result.completeExceptionally(
-          new NodeFailedException(kind, label() + ": node '" + step.name() + "': " + message, cause));
+      result.completeExceptionally(new NodeFailedException(
+          ServalException.of(cause).kind(), label() + ": node '" + step.name() + "': " + message, cause));
     }
 
     private void answer() {

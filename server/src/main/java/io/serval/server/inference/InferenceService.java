@@ -2,13 +2,10 @@ package io.serval.server.inference;
 
 import io.serval.core.InferenceRequest;
 import io.serval.core.InferenceResult;
-import io.serval.core.InternalException;
-import io.serval.core.RequestCancelledException;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
@@ -46,7 +43,7 @@ public final class InferenceService {
    * Runs a request on {@code servable} and encodes its answer with {@code encoder} on {@code executor} (never on
    * an instance worker). The request's memory is released once its answer is encoded or it failed, so whatever
    * the encoder makes must not keep views of the result's tensors. The future fails with a {@link
-   * ServalException} (possibly wrapped; see {@link #unwrap}); it never throws. Cancelling it takes the request out
+   * ServalException} (possibly wrapped; see {@link ServalException#of}); it never throws. Cancelling it takes the request out
    * of the queue if it has not started.
    *
    * @param executor where the answer is finished (post-processing, cache) and encoded; the front end's choice
@@ -59,7 +56,7 @@ public final class InferenceService {
     result.handle((value, error) -> {
       try {
         if (error != null) {
-          throw unwrap(error);
+          throw ServalException.of(error);
         }
         return encoder.apply(value);
       } finally {
@@ -67,7 +64,7 @@ public final class InferenceService {
       }
     }).whenComplete((value, error) -> {
       if (error != null) {
-        answer.completeExceptionally(unwrap(error));
+        answer.completeExceptionally(ServalException.of(error));
       } else {
         answer.complete(value);
       }
@@ -80,18 +77,4 @@ public final class InferenceService {
     return answer;
   }
 
-  /** The {@link ServalException} behind a failed future; anything else becomes an internal error. */
-  public static ServalException unwrap(Throwable error) {
-    Throwable cause = error;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof ServalException) {
-      return (ServalException) cause;
-    }
-    if (cause instanceof CancellationException) {
-      return new RequestCancelledException("the request was cancelled before it ran");
-    }
-    return new InternalException("internal error: " + cause, cause);
-  }
 }

@@ -11,7 +11,6 @@ import io.serval.core.RequestedOutput;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
 import io.serval.core.Tensor;
-import io.serval.core.TensorSpec;
 import io.serval.server.cache.ResponseCache;
 import io.serval.server.config.TensorConfig;
 import io.serval.server.metrics.ModelMetrics;
@@ -19,9 +18,7 @@ import io.serval.server.repository.ModelVersion;
 import io.serval.server.scheduling.Execution;
 import io.serval.server.scheduling.QueueOptions;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -78,7 +75,7 @@ final class ServedModel implements Servable {
     try {
       checkElementCount(request);
       int batch = InputValidator.validate(label(), signature(), maxBatchSize(), request.inputs());
-      List<RequestedOutput> outputs = requestedOutputs(request);
+      List<RequestedOutput> outputs = request.outputsOf(label(), signature());
       QueueOptions options = queueOptions(request);
       ResponseCache.Key key = null;
       if (version.config().responseCache()) {
@@ -103,7 +100,7 @@ final class ServedModel implements Servable {
       AtomicBoolean recorded = new AtomicBoolean();
       CompletableFuture<InferenceResult> finished = queued.handleAsync((execution, error) -> {
         if (error != null) {
-          ServalException failure = InferenceService.unwrap(error);
+          ServalException failure = ServalException.of(error);
           if (recorded.compareAndSet(false, true)) {
             metrics.failure(failure.kind(), System.nanoTime() - started);
           }
@@ -119,7 +116,7 @@ final class ServedModel implements Servable {
       CompletableFuture<InferenceResult> answer = new CompletableFuture<>();
       finished.whenComplete((result, error) -> {
         if (error != null) {
-          answer.completeExceptionally(InferenceService.unwrap(error));
+          answer.completeExceptionally(ServalException.of(error));
         } else {
           answer.complete(result);
         }
@@ -188,28 +185,5 @@ final class ServedModel implements Servable {
       throw new InvalidInputException("the request carries " + total + " tensor elements (expected: at most "
           + maxRequestElements + ", the server's limits.max_request_elements)");
     }
-  }
-
-  private List<RequestedOutput> requestedOutputs(InferenceRequest request) {
-    List<RequestedOutput> requested = request.outputs();
-    List<TensorSpec> served = signature().outputs();
-    if (requested == null || requested.isEmpty()) {
-      List<RequestedOutput> all = new ArrayList<>(served.size());
-      served.forEach(spec -> all.add(new RequestedOutput(spec.name(), request.binaryOutputsByDefault(), 0)));
-      return all;
-    }
-    Set<String> seen = new HashSet<>();
-    for (RequestedOutput output : requested) {
-      if (signature().output(output.name()) == null) {
-        List<String> names = new ArrayList<>();
-        served.forEach(spec -> names.add("'" + spec.name() + "'"));
-        throw new InvalidInputException(label() + ": unexpected output '" + output.name()
-            + "' (expected: " + String.join(", ", names) + ")");
-      }
-      if (!seen.add(output.name())) {
-        throw new InvalidInputException(label() + ": output '" + output.name() + "' is requested twice");
-      }
-    }
-    return requested;
   }
 }

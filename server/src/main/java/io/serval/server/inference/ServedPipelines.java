@@ -7,6 +7,7 @@ import io.serval.core.ModelNotFoundException;
 import io.serval.core.ModelSignature;
 import io.serval.core.ModelUnavailableException;
 import io.serval.core.Servable;
+import io.serval.core.ServalException;
 import io.serval.dag.InvalidPipelineException;
 import io.serval.dag.Pipeline;
 import io.serval.dag.PipelineCompiler;
@@ -196,7 +197,7 @@ public final class ServedPipelines implements AutoCloseable {
         if (error == null) {
           metrics.success(1, value.timings(), System.nanoTime() - started);
         } else {
-          metrics.failure(InferenceService.unwrap(error).kind(), System.nanoTime() - started);
+          metrics.failure(ServalException.of(error).kind(), System.nanoTime() - started);
         }
       }, executor);
       // A caller that gives up stops the pipeline's nodes.

@@ -128,7 +128,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
             return;
           }
           if (error != null) {
-            response.onError(InferenceService.unwrap(error));
+            response.onError(ServalException.of(error));
           } else {
             response.onNext(answer);
             response.onCompleted();
@@ -267,7 +267,7 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
   /** The message of a failed stream request: the error's own, or the generic one for an internal error. */
   private static String errorMessage(ServiceRequestContext ctx, Throwable error) {
-    ServalException failure = InferenceService.unwrap(error);
+    ServalException failure = ServalException.of(error);
     if (failure.kind() == ErrorKind.INTERNAL) {
       return InternalErrors.report(ctx.id().text(), "ModelStreamInfer", failure);
     }

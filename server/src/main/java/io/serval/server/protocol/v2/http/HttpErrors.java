@@ -13,7 +13,6 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.serval.core.ErrorKind;
 import io.serval.core.PayloadTooLargeException;
 import io.serval.core.ServalException;
-import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.ErrorMapping;
 import io.serval.server.protocol.InternalErrors;
 import org.slf4j.Logger;
@@ -59,7 +58,7 @@ public final class HttpErrors {
 
   /**
    * The v2 error for a failed request: Armeria's own body-size failure becomes {@link #tooLarge}, everything
-   * else what {@link InferenceService#unwrap} makes of it.
+   * else what {@link ServalException#of} makes of it.
    */
   public static HttpResponse failure(ServiceRequestContext ctx, Throwable error) {
     for (Throwable cause = error; cause != null; cause = cause.getCause()) {
@@ -67,7 +66,7 @@ public final class HttpErrors {
         return response(ctx, tooLarge(ctx));
       }
     }
-    return response(ctx, InferenceService.unwrap(error));
+    return response(ctx, ServalException.of(error));
   }
 
   /** The JSON error body. */
