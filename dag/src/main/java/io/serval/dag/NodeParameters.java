@@ -1,6 +1,9 @@
 package io.serval.dag;
 
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +15,17 @@ import org.jspecify.annotations.Nullable;
  */
 public final class NodeParameters {
   private final Map<String, Object> values;
+  private final Path folder;
 
+  /** Parameters whose relative {@link #file file} names are resolved against the working directory. */
   public NodeParameters(Map<String, Object> values) {
+    this(values, Path.of(""));
+  }
+
+  /** Parameters whose relative {@link #file file} names are resolved against {@code folder}, the pipeline's. */
+  public NodeParameters(Map<String, Object> values, Path folder) {
     this.values = Map.copyOf(values);
+    this.folder = folder;
   }
 
   /** A required string. */
@@ -117,6 +128,37 @@ public final class NodeParameters {
           + String.join(", ", allowed) + ")");
     }
     return value;
+  }
+
+  /** {@code true} or {@code false}, or {@code defaultValue} when absent. */
+  public boolean bool(String name, boolean defaultValue) {
+    Object value = values.get(name);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (!(value instanceof Boolean)) {
+      throw new IllegalArgumentException("params." + name + ": is " + value + " (expected: true or false)");
+    }
+    return (Boolean) value;
+  }
+
+  /**
+   * A required file that must exist and be readable: a path relative to the pipeline's folder ({@code
+   * dictionary: keys.txt} next to {@code pipeline.yaml}) or absolute.
+   */
+  public Path file(String name) {
+    String value = string(name);
+    Path file;
+    try {
+      file = folder.resolve(value);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("params." + name + ": '" + value + "' is not a file name");
+    }
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new IllegalArgumentException("params." + name + ": no readable file '" + value + "'"
+          + (file.isAbsolute() && Path.of(value).isAbsolute() ? "" : " in the pipeline's folder"));
+    }
+    return file;
   }
 
   /** Whether the parameter is given. */

@@ -19,11 +19,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -39,11 +41,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Pipeline implements Servable {
   /**
-   * A node ready to run: its operator, where each of its inputs comes from, its outputs' names, and its timeout
-   * (0: none).
+   * A node ready to run: its operator, where each of its inputs comes from, its outputs' names, its timeout (0:
+   * none), how often it is retried, and the outputs it takes when it fails (null: its failure fails the request).
    */
   record Step(String name, Operator operator, List<String> sources, @Nullable Gate gate, boolean joins,
-      List<String> outputNames, long timeoutMillis, int retries) {}
+      List<String> outputNames, long timeoutMillis, int retries, @Nullable List<Tensor> fallback) {}
 
   /** The switch case a node runs in: {@code node} (a switch) must pick {@code key}. */
   record Gate(String node, String key) {}
@@ -51,6 +53,15 @@ public final class Pipeline implements Servable {
   /** The failures a node's {@code retry} tries again after: those that may pass. */
   private static final Set<ErrorKind> RETRYABLE = EnumSet.of(
       ErrorKind.UNAVAILABLE, ErrorKind.OVERLOADED, ErrorKind.DEADLINE_EXCEEDED, ErrorKind.INTERNAL);
+  /** The failures a node's {@code fallback} stands in for: all but those of the request itself. */
+  private static final Set<ErrorKind> FALLS_BACK = EnumSet.complementOf(
+      EnumSet.of(ErrorKind.INVALID_ARGUMENT, ErrorKind.TOO_LARGE, ErrorKind.CANCELLED));
+  /** The request parameter that asks for each node's time in the response's parameters. */
+  public static final String NODE_TIMINGS = "serval_node_timings";
+  /** Response parameter {@code <prefix><node>}: how long the node took, in microseconds. */
+  public static final String NODE_MICROS = "serval_node_us.";
+  /** Response parameter {@code <prefix><node>}: the kind of failure a node's fallback stood in for. */
+  public static final String NODE_FALLBACK = "serval_node_fallback.";
 
   /** What a node that did not run yields: its case was not picked, or a node it reads did not run. */
   private static final List<Tensor> SKIPPED = Collections.unmodifiableList(new ArrayList<>());
@@ -121,9 +132,11 @@ public final class Pipeline implements Servable {
   @Override
   public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
     List<RequestedOutput> requested;
+    boolean timings;
     try {
       InputValidator.validate(label(), signature, 0, request.inputs());
       requested = requestedOutputs(request);
+      timings = timingsAsked(request);
     } catch (ServalException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -132,7 +145,7 @@ public final class Pipeline implements Servable {
       return CompletableFuture.failedFuture(new OverloadedException(label() + ": " + maxInflight
           + " requests are in flight (its max_inflight); retry later"));
     }
-    CompletableFuture<InferenceResult> result = new Run(request, executor, requested).start();
+    CompletableFuture<InferenceResult> result = new Run(request, executor, requested, timings).start();
     result.whenComplete((value, error) -> inflight.decrementAndGet());
     return result;
   }
@@ -148,6 +161,15 @@ public final class Pipeline implements Servable {
     return requested;
   }
 
+  private boolean timingsAsked(InferenceRequest request) {
+    Object asked = request.parameters().getOrDefault(NODE_TIMINGS, false);
+    if (!(asked instanceof Boolean)) {
+      throw new InvalidInputException(label() + ": parameter '" + NODE_TIMINGS + "' is " + asked
+          + " (expected: true or false)");
+    }
+    return (Boolean) asked;
+  }
+
   /** One request going through the nodes. */
   private final class Run {
     final InferenceRequest request;
@@ -158,11 +180,14 @@ public final class Pipeline implements Servable {
     final Map<String, CompletableFuture<List<Tensor>>> done = new HashMap<>();
     /** The nodes under way, by their operator's future. */
     final Map<CompletableFuture<List<Tensor>>, String> running = new ConcurrentHashMap<>();
+    /** The response's parameters: each node's time and fallback, when the request asks for them. */
+    final @Nullable Map<String, Object> nodeTimings;
 
-    Run(InferenceRequest request, Executor executor, List<RequestedOutput> requested) {
+    Run(InferenceRequest request, Executor executor, List<RequestedOutput> requested, boolean timings) {
       this.request = request;
       this.executor = executor;
       this.requested = requested;
+      this.nodeTimings = timings ? new ConcurrentHashMap<>() : null;
     }
 
     CompletableFuture<InferenceResult> start() {
@@ -186,12 +211,24 @@ public final class Pipeline implements Servable {
                 return CompletableFuture.completedFuture(SKIPPED);
               }
               long nodeStarted = clock.nanoTime();
-              return attempt(step, given, step.retries()).whenComplete((value, error) -> {
-                observer.finished(step.name(), clock.nanoTime() - nodeStarted,
-                    error == null ? null : ServalException.of(error).kind());
-                if (error != null) {
-                  fail(step, error);
+              return attempt(step, given, step.retries()).handle((value, error) -> {
+                long took = clock.nanoTime() - nodeStarted;
+                ErrorKind kind = error == null ? null : ServalException.of(error).kind();
+                observer.finished(step.name(), took, kind);
+                if (nodeTimings != null) {
+                  nodeTimings.put(NODE_MICROS + step.name(), TimeUnit.NANOSECONDS.toMicros(took));
                 }
+                if (error == null) {
+                  return value;
+                }
+                if (step.fallback() != null && FALLS_BACK.contains(kind) && !result.isDone()) {
+                  if (nodeTimings != null) {
+                    nodeTimings.put(NODE_FALLBACK + step.name(), kind.name());
+                  }
+                  return step.fallback();
+                }
+                fail(step, error);
+                throw new CompletionException(error);
               });
             }, executor);
         done.put(step.name(), outputs);
@@ -333,7 +370,24 @@ public final class Pipeline implements Servable {
         tensors.add(valueOf(outputSources.get(index), Map.of()).withName(output.name()));
       }
       result.complete(new InferenceResult(name, version(), request.id(), tensors, requested,
-          new RequestTimings(0, 0, System.nanoTime() - started, 0)));
+          new RequestTimings(0, 0, System.nanoTime() - started, 0), parameters()));
+    }
+
+    /** The node timings asked for, in the nodes' order (skipped nodes have none); otherwise none. */
+    private Map<String, Object> parameters() {
+      if (nodeTimings == null) {
+        return Map.of();
+      }
+      Map<String, Object> parameters = new LinkedHashMap<>();
+      for (Step step : steps) {
+        for (String key : List.of(NODE_MICROS + step.name(), NODE_FALLBACK + step.name())) {
+          Object value = nodeTimings.get(key);
+          if (value != null) {
+            parameters.put(key, value);
+          }
+        }
+      }
+      return parameters;
     }
 
     private int signatureIndex(String output) {

@@ -2,7 +2,9 @@ package io.serval.dag;
 
 import io.serval.core.SchedulingClock;
 import io.serval.core.ServalException;
+import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
+import io.serval.core.TensorValues;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -77,6 +79,8 @@ public final class PipelineCompiler {
     final Map<String, PipelineDefinition.Node> nodes = new LinkedHashMap<>();
     final Map<String, Operator> operators = new HashMap<>();
     final Map<String, List<TensorSpec>> outputs = new HashMap<>();
+    /** The outputs a node takes when it fails, for those with a {@code fallback}. */
+    final Map<String, List<Tensor>> fallbacks = new HashMap<>();
     final List<String> order = new ArrayList<>();
     final Set<String> read = new HashSet<>();
     final List<TensorSpec> pipelineOutputs = new ArrayList<>();
@@ -333,8 +337,43 @@ public final class PipelineCompiler {
         outputs.put(node.name(), List.copyOf(operator.outputs(given)));
       } catch (IllegalArgumentException e) {
         problems.add(at(node.name()) + e.getMessage());
+        return;
       } catch (RuntimeException | LinkageError e) {
         problems.add(at(node.name()) + "op: operator '" + node.op() + "' failed to state its outputs: " + e);
+        return;
+      }
+      fallback(node);
+    }
+
+    /** A node's fallback: one value for each of its outputs, of that output's datatype and shape. */
+    private void fallback(PipelineDefinition.Node node) {
+      if (node.fallback().isEmpty()) {
+        return;
+      }
+      List<TensorSpec> specs = outputs.get(node.name());
+      List<String> names = specs.stream().map(TensorSpec::name).toList();
+      for (String name : node.fallback().keySet()) {
+        if (!names.contains(name)) {
+          problems.add(at(node.name()) + "fallback." + name + ": operator '" + node.op() + "' has no output '" + name
+              + "' (expected: " + String.join(", ", names) + ")");
+        }
+      }
+      List<Tensor> values = new ArrayList<>();
+      for (TensorSpec spec : specs) {
+        Object value = node.fallback().get(spec.name());
+        if (value == null) {
+          problems.add(at(node.name()) + "fallback." + spec.name() + ": missing (a fallback gives every output of"
+              + " the node: " + String.join(", ", names) + ")");
+          continue;
+        }
+        try {
+          values.add(TensorValues.of(spec.name(), spec.dataType(), spec.shape(), value));
+        } catch (IllegalArgumentException e) {
+          problems.add(at(node.name()) + "fallback." + spec.name() + ": " + e.getMessage());
+        }
+      }
+      if (values.size() == specs.size()) {
+        fallbacks.put(node.name(), List.copyOf(values));
       }
     }
 
@@ -408,7 +447,8 @@ public final class PipelineCompiler {
         List<String> sources = new ArrayList<>();
         operator.inputNames().forEach(input -> sources.add(node.inputs().get(input)));
         steps.add(new Pipeline.Step(name, operator, sources, gates.get(name), operator instanceof FirstOperator,
-            outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis(), node.retries()));
+            outputs.get(name).stream().map(TensorSpec::name).toList(), node.timeoutMillis(), node.retries(),
+            fallbacks.get(name)));
       }
       List<String> outputSources = definition.outputs().stream().map(PipelineDefinition.Output::from).toList();
       return new Pipeline(definition.name(), List.copyOf(inputs.values()), pipelineOutputs, steps, outputSources,

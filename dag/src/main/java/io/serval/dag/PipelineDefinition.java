@@ -37,15 +37,18 @@ public final class PipelineDefinition {
   private static final Set<String> TOP = Set.of("inputs", "outputs", "nodes", "max_inflight");
   /** Requests one pipeline runs at once unless its {@code max_inflight} says otherwise. */
   public static final int DEFAULT_MAX_INFLIGHT = 256;
-  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms", "retry");
+  private static final Set<String> NODE = Set.of("name", "op", "inputs", "params", "timeout_ms", "retry",
+      "fallback");
 
   /**
    * A node: its name, operator type, inputs (operator input name -> source), parameters, how long one run may
    * take ({@code timeout_ms}; 0: only the request's deadline bounds it), and how many times a run that failed
-   * for a reason that may pass (unavailable, overloaded, timed out, internal) is tried again ({@code retry}).
+   * for a reason that may pass (unavailable, overloaded, timed out, internal) is tried again ({@code retry}),
+   * and the values its outputs take when it fails all the same ({@code fallback}: output name -> value, as plain
+   * values; empty for none).
    */
   public record Node(String name, String op, Map<String, String> inputs, NodeParameters params, long timeoutMillis,
-      int retries) {}
+      int retries, Map<String, Object> fallback) {}
 
   /** A pipeline output: its name and the node output it is. */
   public record Output(String name, String from) {}
@@ -72,14 +75,26 @@ public final class PipelineDefinition {
   public static PipelineDefinition read(String name, Path file) throws InvalidPipelineException {
     String label = file.getFileName().toString();
     try {
-      return parse(name, label, Files.readString(file));
+      return parse(name, file.toAbsolutePath().getParent(), label, Files.readString(file));
     } catch (IOException e) {
       throw new InvalidPipelineException(List.of(label + ": cannot be read: " + e.getMessage()));
     }
   }
 
-  /** Parses {@code yaml} as pipeline {@code name}, naming {@code file} in messages. */
+  /**
+   * Parses {@code yaml} as pipeline {@code name}, naming {@code file} in messages; files its nodes' parameters
+   * name are found relative to the working directory.
+   */
   public static PipelineDefinition parse(String name, String file, String yaml) throws InvalidPipelineException {
+    return parse(name, Path.of(""), file, yaml);
+  }
+
+  /**
+   * Parses {@code yaml} as pipeline {@code name} from {@code folder}, naming {@code file} in messages; files its
+   * nodes' parameters name are found relative to {@code folder}.
+   */
+  public static PipelineDefinition parse(String name, Path folder, String file, String yaml)
+      throws InvalidPipelineException {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);
@@ -166,9 +181,15 @@ public final class PipelineDefinition {
       if (!retry.isMissingNode() && !(retry.isIntegralNumber() && retry.asInt() >= 0 && retry.asInt() <= 10)) {
         problems.add(where + "retry: is " + retry + " (expected: an integer from 0 to 10)");
       }
+      JsonNode fallback = node.path("fallback");
+      if (!fallback.isMissingNode() && !(fallback.isObject() && fallback.size() > 0)) {
+        problems.add(where + "fallback: is " + fallback + " (expected: a mapping of output -> value)");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> fallbackValues = fallback.isObject() ? YAML.convertValue(fallback, Map.class) : Map.of();
       if (nodeName != null && op != null) {
-        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values), Math.max(0, timeout.asLong(0)),
-            Math.max(0, retry.asInt(0))));
+        nodes.add(new Node(nodeName, op, wiring, new NodeParameters(values, folder), Math.max(0, timeout.asLong(0)),
+            Math.max(0, retry.asInt(0)), fallbackValues));
       }
     }
     JsonNode inflight = root.path("max_inflight");

@@ -300,6 +300,54 @@ class PipelineRunTest {
     assertThat(heard).containsExactly("check");
   }
 
+  @Test
+  void aFallbackStandsInForAFailedNodeButNeverForABadInput() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: after.y}]\n"
+        + "nodes:\n"
+        + "  - {name: f, op: flaky, inputs: {x: x}, retry: 1, fallback: {y: [[-1, -2]]}}\n"
+        + "  - {name: after, op: count, inputs: {x: f.y}}\n");
+    List<String> heard = new CopyOnWriteArrayList<>();
+    Pipeline observed = pipeline.observedBy((node, nanos, failure) -> heard.add(node + " " + failure));
+
+    // Fails twice (as unavailable): the retry fails too, so the fallback's values go on to the next node.
+    InferenceResult result = observed.infer(new InferenceRequest("r", Map.of(Pipeline.NODE_TIMINGS, true),
+        List.of(Tensor.ofFloats("x", new long[] {1, 2}, new float[] {1, 2})), null, true, 0, open()), executor)
+        .get(10, TimeUnit.SECONDS);
+    assertThat(TestOperators.floats(result.outputs().get(0))).containsExactly(-1, -2);
+    assertThat(flakyRuns).hasValue(2);
+    assertThat(counted).hasValue(1);
+    assertThat(heard).containsExactly("f UNAVAILABLE", "after null");
+    assertThat(result.parameters().keySet()).containsExactly(
+        "serval_node_us.f", "serval_node_fallback.f", "serval_node_us.after");
+    assertThat(result.parameters().get("serval_node_fallback.f")).isEqualTo("UNAVAILABLE");
+    assertThat(result.parameters().get("serval_node_us.f")).isInstanceOf(Long.class);
+
+    // Once it passes, its own outputs are used; and no timings unless asked for.
+    InferenceResult passed = infer(pipeline, 3, 4).get(10, TimeUnit.SECONDS);
+    assertThat(TestOperators.floats(passed.outputs().get(0))).containsExactly(3, 4);
+    assertThat(passed.parameters()).isEmpty();
+
+    Pipeline badInput = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: check.y}]\n"
+        + "nodes: [{name: check, op: reject, inputs: {x: x}, fallback: {y: [[0, 0]]}}]\n");
+    Throwable refused = catchThrowable(() -> infer(badInput, 1, 2).get(10, TimeUnit.SECONDS));
+    assertThat(refused).cause().hasMessage("pipeline 'p': node 'check': values out of range");
+  }
+
+  @Test
+  void nodeTimingsMustBeAskedForWithABoolean() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
+        + "outputs: [{name: y, from: c.y}]\n"
+        + "nodes: [{name: c, op: count, inputs: {x: x}}]\n");
+    Throwable refused = catchThrowable(() -> pipeline.infer(new InferenceRequest("r",
+        Map.of(Pipeline.NODE_TIMINGS, "yes"), List.of(Tensor.ofFloats("x", new long[] {1, 2}, new float[2])), null,
+        true, 0, open()), executor).get(10, TimeUnit.SECONDS));
+    assertThat(refused).cause().hasMessage(
+        "pipeline 'p': parameter 'serval_node_timings' is yes (expected: true or false)");
+    assertThat(counted).hasValue(0);
+  }
+
   private MemoryScope open() {
     MemoryScope memory = MemoryScope.open();
     scopes.add(memory);
