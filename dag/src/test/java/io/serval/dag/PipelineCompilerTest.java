@@ -58,8 +58,8 @@ class PipelineCompilerTest {
             "pipeline.yaml: inputs[0]: datatype: 'FLOAT7' is not a datatype (expected e.g. FP32, INT64, BYTES)",
             "pipeline.yaml: inputs[0]: dims: is [\"a\"] (expected: a list of dimensions, -1 for any size)",
             "pipeline.yaml: outputs[0]: from: missing (expected: a non-empty string)",
-            "pipeline.yaml: node 'n': extra: unknown field (expected one of: inputs, name, op, params, retry,"
-                + " timeout_ms)",
+            "pipeline.yaml: node 'n': extra: unknown field (expected one of: fallback, inputs, name, op, params,"
+                + " retry, timeout_ms)",
             "pipeline.yaml: node 'n': inputs: expected a mapping of operator input -> source (a pipeline input or"
                 + " node.output)",
             "pipeline.yaml: node 'n': params.k: is null (expected: a value, or no such line)",
@@ -71,6 +71,31 @@ class PipelineCompilerTest {
   }
 
   @Test
+  void refusesFallbacksThatDoNotFitTheNodesOutputs() {
+    assertThat(problems("inputs: [{name: x, datatype: FP32, dims: [2]}]\n"
+        + "outputs: [{name: a, from: shape.y}, {name: b, from: kind.y}, {name: c, from: short.y},"
+        + " {name: d, from: none.y}]\n"
+        + "nodes:\n"
+        + "  - {name: shape, op: count, inputs: {x: x}, fallback: {y: [1, 2, 3]}}\n"
+        + "  - {name: kind, op: count, inputs: {x: x}, fallback: {y: [1, b]}, retry: 1}\n"
+        + "  - {name: short, op: count, inputs: {x: x}, fallback: {z: 1}}\n"
+        + "  - {name: none, op: count, inputs: {x: x}, fallback: 0}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 'none': fallback: is 0 (expected: a mapping of output -> value)");
+    assertThat(problems("inputs: [{name: x, datatype: FP32, dims: [2]}]\n"
+        + "outputs: [{name: a, from: shape.y}, {name: b, from: kind.y}, {name: c, from: short.y}]\n"
+        + "nodes:\n"
+        + "  - {name: shape, op: count, inputs: {x: x}, fallback: {y: [1, 2, 3]}}\n"
+        + "  - {name: kind, op: count, inputs: {x: x}, fallback: {y: [1, b]}, retry: 1}\n"
+        + "  - {name: short, op: count, inputs: {x: x}, fallback: {z: 1}}\n"))
+        .containsExactly(
+            "pipeline.yaml: node 'shape': fallback.y: has shape [3] (expected: [2])",
+            "pipeline.yaml: node 'kind': fallback.y: element 1 is \"b\" (expected: a finite number)",
+            "pipeline.yaml: node 'short': fallback.z: operator 'count' has no output 'z' (expected: y)",
+            "pipeline.yaml: node 'short': fallback.y: missing (a fallback gives every output of the node: y)");
+  }
+
+  @Test
   void refusesUnknownOperatorsModelsAndParameters() {
     assertThat(problems(INPUTS
         + "outputs: [{name: y, from: b.y}]\n"
@@ -79,9 +104,9 @@ class PipelineCompilerTest {
         + "  - {name: b, op: infer, inputs: {x: x}, params: {model: triple}}\n"
         + "  - {name: c, op: infer, inputs: {x: x}, params: {model: double, batch: 2}}\n"))
         .containsExactly(
-            "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: argmax, count, first,"
-                + " image.center_crop, image.decode, image.normalize, image.resize, infer, plus, softmax, switch,"
-                + " threshold, topk)",
+            "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: argmax, count, expand_dims,"
+                + " first, image.center_crop, image.decode, image.normalize, image.resize, infer, ocr.crop,"
+                + " ocr.ctc_decode, ocr.db_boxes, plus, reshape, softmax, switch, text.tokenize, threshold, topk)",
             "pipeline.yaml: node 'b': params.model: model 'triple' is not in the repository",
             "pipeline.yaml: node 'c': params.batch: unknown parameter (expected one of: model, version)");
   }

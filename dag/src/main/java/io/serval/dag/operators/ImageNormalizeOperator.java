@@ -28,14 +28,10 @@ import org.jspecify.annotations.Nullable;
  * number of channels &mdash; at load when the channels are known, else per request.
  */
 public final class ImageNormalizeOperator implements Operator {
-  private final double scale;
-  private final double[] mean;
-  private final double[] std;
+  private final Normalization normalization;
 
-  private ImageNormalizeOperator(double scale, double[] mean, double[] std) {
-    this.scale = scale;
-    this.mean = mean;
-    this.std = std;
+  private ImageNormalizeOperator(Normalization normalization) {
+    this.normalization = normalization;
   }
 
   /** The factory ServiceLoader finds. */
@@ -48,16 +44,82 @@ public final class ImageNormalizeOperator implements Operator {
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
       parameters.rejectUnknown(List.of("scale", "mean", "std"));
+      return new ImageNormalizeOperator(Normalization.read(parameters, 0, 1));
+    }
+  }
+
+  /**
+   * The {@code scale}, {@code mean} and {@code std} params as this operator reads and checks them, shared with the
+   * operators that normalise the pixels they make (ocr.crop).
+   */
+  static final class Normalization {
+    private final double scale;
+    private final double[] mean;
+    private final double[] std;
+
+    private Normalization(double scale, double[] mean, double[] std) {
+      this.scale = scale;
+      this.mean = mean;
+      this.std = std;
+    }
+
+    /** Reads the params: {@code scale} defaults to 1/255, {@code mean} and {@code std} to one number each. */
+    static Normalization read(NodeParameters parameters, double defaultMean, double defaultStd) {
       double scale = parameters.number("scale", 1.0 / 255);
-      double[] mean = parameters.numbers("mean", new double[] {0});
-      double[] std = parameters.numbers("std", new double[] {1});
+      double[] mean = parameters.numbers("mean", new double[] {defaultMean});
+      double[] std = parameters.numbers("std", new double[] {defaultStd});
       for (double value : std) {
         if (value == 0) {
           throw new IllegalArgumentException("params.std: is " + Arrays.toString(std)
               + " (expected: numbers other than 0)");
         }
       }
-      return new ImageNormalizeOperator(scale, mean, std);
+      return new Normalization(scale, mean, std);
+    }
+
+    /** Refuses, at load, lists that do not fit the channels of image input {@code input} when they are known. */
+    void requireFits(String input, TensorSpec pixels) {
+      long[] shape = pixels.shape();
+      if (shape[2] >= 0) {
+        String mismatch = mismatch(shape[2]);
+        if (mismatch != null) {
+          throw new IllegalArgumentException(mismatch + " (expected: 1 or " + shape[2] + ", as inputs." + input
+              + " " + Shapes.format(shape) + " has " + shape[2] + " channels)");
+        }
+      }
+    }
+
+    /** Refuses lists that do not fit the {@code channels} of a request's image input {@code input}. */
+    void requireFits(String input, int channels) {
+      String mismatch = mismatch(channels);
+      if (mismatch != null) {
+        throw new InvalidInputException("input '" + input + "': " + channels + " channels, but " + mismatch
+            + " (expected: 1 or " + channels + ")");
+      }
+    }
+
+    /** Which list does not fit {@code channels}, as "params.mean: 2 numbers", or null. */
+    private @Nullable String mismatch(long channels) {
+      if (mean.length != 1 && mean.length != channels) {
+        return "params.mean: " + mean.length + " numbers";
+      }
+      if (std.length != 1 && std.length != channels) {
+        return "params.std: " + std.length + " numbers";
+      }
+      return null;
+    }
+
+    /** One table per channel of the 256 possible results, each computed by the formula itself. */
+    float[][] tables(int channels) {
+      float[][] tables = new float[channels][256];
+      for (int c = 0; c < channels; c++) {
+        double m = mean[mean.length == 1 ? 0 : c];
+        double s = std[std.length == 1 ? 0 : c];
+        for (int p = 0; p < 256; p++) {
+          tables[c][p] = (float) ((p * scale - m) / s);
+        }
+      }
+      return tables;
     }
   }
 
@@ -70,26 +132,9 @@ public final class ImageNormalizeOperator implements Operator {
   public List<TensorSpec> outputs(Map<String, TensorSpec> inputs) {
     TensorSpec pixels = inputs.get("pixels");
     Images.requireSpec("pixels", pixels);
+    normalization.requireFits("pixels", pixels);
     long[] shape = pixels.shape();
-    if (shape[2] >= 0) {
-      String mismatch = mismatch(shape[2]);
-      if (mismatch != null) {
-        throw new IllegalArgumentException(mismatch + " (expected: 1 or " + shape[2] + ", as inputs.pixels "
-            + Shapes.format(shape) + " has " + shape[2] + " channels)");
-      }
-    }
     return List.of(TensorSpec.of("tensor", DataType.FP32, shape[2], shape[0], shape[1]));
-  }
-
-  /** Which list does not fit {@code channels}, as "params.mean: 2 numbers", or null. */
-  private @Nullable String mismatch(long channels) {
-    if (mean.length != 1 && mean.length != channels) {
-      return "params.mean: " + mean.length + " numbers";
-    }
-    if (std.length != 1 && std.length != channels) {
-      return "params.std: " + std.length + " numbers";
-    }
-    return null;
   }
 
   @Override
@@ -99,20 +144,8 @@ public final class ImageNormalizeOperator implements Operator {
     int height = (int) pixels.dim(0);
     int width = (int) pixels.dim(1);
     int channels = (int) pixels.dim(2);
-    String mismatch = mismatch(channels);
-    if (mismatch != null) {
-      throw new InvalidInputException("input 'pixels': " + channels + " channels, but " + mismatch
-          + " (expected: 1 or " + channels + ")");
-    }
-    // One table per channel of the 256 possible results, each computed by the formula itself.
-    float[][] tables = new float[channels][256];
-    for (int c = 0; c < channels; c++) {
-      double m = mean[mean.length == 1 ? 0 : c];
-      double s = std[std.length == 1 ? 0 : c];
-      for (int p = 0; p < 256; p++) {
-        tables[c][p] = (float) ((p * scale - m) / s);
-      }
-    }
+    normalization.requireFits("pixels", channels);
+    float[][] tables = normalization.tables(channels);
     byte[] in = Images.bytes(pixels);
     int plane = height * width;
     ByteBuffer out = context.memory().allocate((long) in.length * Float.BYTES);

@@ -27,6 +27,13 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@code keep_ratio_pad}, {@code {width, height, pad_value}}: scaled by one ratio to fit inside width x height
  *       (the fitting side exactly, the other rounded to nearest, halves up), placed at the top left and padded
  *       right and bottom with {@code pad_value} (0 to 255, default 0); output [height, width, C].
+ *   <li>{@code multiple_of}, {@code {multiple, max_side}}: each side a multiple of {@code multiple}, as OCR text
+ *       detection models take (PaddleOCR's {@code {multiple: 32, max_side: 960}}). An image whose longer side is
+ *       over {@code max_side} is first scaled by one ratio so that side is {@code max_side}, the other
+ *       {@code floor(side * max_side / longer)}; a smaller one is kept. Each side is then rounded to the nearest
+ *       multiple, a side halfway between two to the even multiple (as Python's {@code round} does there), and is
+ *       at least one multiple; output [-1, -1, C], known per request. A side can end up over {@code max_side} by
+ *       up to half a multiple when {@code max_side} is not a multiple itself.
  * </ul>
  *
  * <p>The interpolation is the half-pixel-center convention of OpenCV's {@code INTER_LINEAR}: output pixel (x, y)
@@ -41,20 +48,25 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ImageResizeOperator implements Operator {
   static final int MAX_SIDE = 65535;
-  private static final List<String> MODES = List.of("exact", "shorter_side", "keep_ratio_pad");
+  private static final List<String> MODES = List.of("exact", "shorter_side", "keep_ratio_pad", "multiple_of");
 
   private final String mode;
   private final int width;
   private final int height;
   private final int size;
   private final byte padValue;
+  private final int multiple;
+  private final int maxSide;
 
-  private ImageResizeOperator(String mode, int width, int height, int size, int padValue) {
+  private ImageResizeOperator(String mode, int width, int height, int size, int padValue, int multiple,
+      int maxSide) {
     this.mode = mode;
     this.width = width;
     this.height = height;
     this.size = size;
     this.padValue = (byte) padValue;
+    this.multiple = multiple;
+    this.maxSide = maxSide;
   }
 
   /** The factory ServiceLoader finds. */
@@ -66,7 +78,7 @@ public final class ImageResizeOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("mode", "width", "height", "size", "pad_value"));
+      parameters.rejectUnknown(List.of("mode", "width", "height", "size", "pad_value", "multiple", "max_side"));
       if (!parameters.has("mode")) {
         throw new IllegalArgumentException("params.mode: missing (expected one of: " + String.join(", ", MODES)
             + ")");
@@ -75,19 +87,24 @@ public final class ImageResizeOperator implements Operator {
       List<String> used = switch (mode) {
         case "exact" -> List.of("width", "height");
         case "shorter_side" -> List.of("size");
+        case "multiple_of" -> List.of("multiple", "max_side");
         default -> List.of("width", "height", "pad_value");
       };
-      for (String name : List.of("width", "height", "size", "pad_value")) {
+      for (String name : List.of("width", "height", "size", "pad_value", "multiple", "max_side")) {
         if (parameters.has(name) && !used.contains(name)) {
           throw new IllegalArgumentException("params." + name + ": not used by mode " + mode + " (expected: "
               + String.join(", ", used) + ")");
         }
       }
       if (mode.equals("shorter_side")) {
-        return new ImageResizeOperator(mode, 0, 0, parameters.integer("size", 1, MAX_SIDE), 0);
+        return new ImageResizeOperator(mode, 0, 0, parameters.integer("size", 1, MAX_SIDE), 0, 0, 0);
+      }
+      if (mode.equals("multiple_of")) {
+        return new ImageResizeOperator(mode, 0, 0, 0, 0, parameters.integer("multiple", 1, MAX_SIDE),
+            parameters.integer("max_side", 1, MAX_SIDE));
       }
       return new ImageResizeOperator(mode, parameters.integer("width", 1, MAX_SIDE),
-          parameters.integer("height", 1, MAX_SIDE), 0, parameters.integer("pad_value", 0, 0, 255));
+          parameters.integer("height", 1, MAX_SIDE), 0, parameters.integer("pad_value", 0, 0, 255), 0, 0);
     }
   }
 
@@ -101,7 +118,7 @@ public final class ImageResizeOperator implements Operator {
     TensorSpec pixels = inputs.get("pixels");
     Images.requireSpec("pixels", pixels);
     long channels = pixels.shape()[2];
-    if (mode.equals("shorter_side")) {
+    if (mode.equals("shorter_side") || mode.equals("multiple_of")) {
       return List.of(TensorSpec.of("pixels", DataType.UINT8, Shapes.DYNAMIC, Shapes.DYNAMIC, channels));
     }
     return List.of(TensorSpec.of("pixels", DataType.UINT8, height, width, channels));
@@ -134,6 +151,11 @@ public final class ImageResizeOperator implements Operator {
         outHeight = scaledHeight;
         outWidth = scaledWidth;
       }
+      case "multiple_of" -> {
+        int longer = Math.max(inWidth, inHeight);
+        outHeight = scaledHeight = nearestMultiple(longer > maxSide ? (long) inHeight * maxSide / longer : inHeight);
+        outWidth = scaledWidth = nearestMultiple(longer > maxSide ? (long) inWidth * maxSide / longer : inWidth);
+      }
       default -> {
         outHeight = height;
         outWidth = width;
@@ -158,6 +180,16 @@ public final class ImageResizeOperator implements Operator {
     }
     return CompletableFuture.completedFuture(List.of(
         Tensor.of("pixels", DataType.UINT8, new long[] {outHeight, outWidth, channels}, out)));
+  }
+
+  /** The multiple of {@code multiple} nearest to {@code side} (halfway: the even one), at least one multiple. */
+  private long nearestMultiple(long side) {
+    long multiples = side / multiple;
+    long rest = side % multiple;
+    if (2 * rest > multiple || (2 * rest == multiple && multiples % 2 == 1)) {
+      multiples++;
+    }
+    return Math.max(1, multiples) * multiple;
   }
 
   /** {@code round(value * numerator / denominator)}, halves up, exactly. */

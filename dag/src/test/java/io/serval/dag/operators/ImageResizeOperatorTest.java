@@ -12,7 +12,7 @@ import io.serval.core.Tensor;
 import io.serval.dag.Pipeline;
 import org.junit.jupiter.api.Test;
 
-/** image.resize: bilinear with half-pixel centers, values computed by hand, and the three modes' sizes. */
+/** image.resize: bilinear with half-pixel centers, values computed by hand, and the four modes' sizes. */
 class ImageResizeOperatorTest {
   private static Pipeline resize(String params, String dims) throws Exception {
     return compile(yaml("image.resize", params, "pixels", "UINT8", dims, "pixels"));
@@ -109,10 +109,10 @@ class ImageResizeOperatorTest {
     String dims = "[-1, -1, 3]";
     assertThat(problems(yaml("image.resize", "{width: 2, height: 2}", "pixels", "UINT8", dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.mode: missing (expected one of: exact, shorter_side,"
-            + " keep_ratio_pad)");
+            + " keep_ratio_pad, multiple_of)");
     assertThat(problems(yaml("image.resize", "{mode: stretch}", "pixels", "UINT8", dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.mode: is stretch (expected one of: exact, shorter_side,"
-            + " keep_ratio_pad)");
+            + " keep_ratio_pad, multiple_of)");
     assertThat(problems(yaml("image.resize", "{mode: exact, width: 2, height: 2, size: 3}", "pixels", "UINT8",
         dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.size: not used by mode exact (expected: width, height)");
@@ -128,5 +128,75 @@ class ImageResizeOperatorTest {
         "pixels")))
         .containsExactly("pipeline.yaml: node 'n': inputs.pixels: FP32[-1,-1,3] (expected: UINT8 [height, width,"
             + " channels], as image.decode makes)");
+  }
+
+  @Test
+  void multipleOfRoundsEachSideToTheNearestMultipleAfterLimitingTheLongerOne() throws Exception {
+    Pipeline pipeline = resize("{mode: multiple_of, multiple: 32, max_side: 960}", "[-1, -1, 1]");
+    assertThat(pipeline.signature().outputs().get(0).toString()).isEqualTo("pixels:UINT8[-1,-1,1]");
+
+    // 1920 x 1080 (width x height): the longer side 1920 is over 960, so the ratio is 960 / 1920; the width becomes
+    // 960 (30 x 32) and the height floor(1080 * 960 / 1920) = 540 = 16.875 x 32, rounded to 17 x 32 = 544.
+    assertThat(run(pipeline, uint8("pixels", new long[] {1080, 1920, 1}, new int[1080 * 1920])).get(0).shape())
+        .containsExactly(544, 960, 1);
+    // 1000 x 999: 960 and floor(999 * 960 / 1000) = floor(959.04) = 959, rounded to 30 x 32 = 960.
+    assertThat(run(pipeline, uint8("pixels", new long[] {999, 1000, 1}, new int[999 * 1000])).get(0).shape())
+        .containsExactly(960, 960, 1);
+    // 200 x 100 is under the limit and kept: 200 = 6.25 x 32 -> 192, 100 = 3.125 x 32 -> 96 (never upscaled first).
+    assertThat(run(pipeline, uint8("pixels", new long[] {100, 200, 1}, new int[200 * 100])).get(0).shape())
+        .containsExactly(96, 192, 1);
+    // Halfway sides go to the even multiple: 48 = 1.5 x 32 -> 2 x 32 = 64, 80 = 2.5 x 32 -> 2 x 32 = 64;
+    // 112 = 3.5 x 32 -> 4 x 32 = 128.
+    assertThat(run(pipeline, uint8("pixels", new long[] {48, 80, 1}, new int[80 * 48])).get(0).shape())
+        .containsExactly(64, 64, 1);
+    assertThat(run(pipeline, uint8("pixels", new long[] {112, 112, 1}, new int[112 * 112])).get(0).shape())
+        .containsExactly(128, 128, 1);
+    // A side under half a multiple still gets one: 15 = 0.47 x 32 -> 0, at least 1 x 32. 16 = 0.5 x 32 -> 0 (even).
+    assertThat(run(pipeline, uint8("pixels", new long[] {15, 16, 1}, new int[16 * 15])).get(0).shape())
+        .containsExactly(32, 32, 1);
+  }
+
+  @Test
+  void multipleOfResamplesLikeExact() throws Exception {
+    // 2 x 2 to multiples of 4: 2 = 0.5 x 4, halfway, to the even 0, at least one multiple: 4 x 4, the same pixels
+    // as exactUpscalesBilinearlyWithHalfPixelCenters computes by hand.
+    Tensor out = run(resize("{mode: multiple_of, multiple: 4, max_side: 960}", "[-1, -1, 1]"),
+        uint8("pixels", new long[] {2, 2, 1}, 0, 100, 200, 40)).get(0);
+
+    assertThat(out.shape()).containsExactly(4, 4, 1);
+    assertThat(unsigned(out)).containsExactly(
+        0, 25, 75, 100,
+        50, 59, 76, 85,
+        150, 126, 79, 55,
+        200, 160, 80, 40);
+    // A limit that is not a multiple: 100 x 10 to max_side 50 gives 50 x 5; 50 = 12.5 x 4 -> 12 x 4 = 48 (even),
+    // 5 = 1.25 x 4 -> 4.
+    assertThat(run(resize("{mode: multiple_of, multiple: 4, max_side: 50}", "[-1, -1, 3]"),
+        uint8("pixels", new long[] {10, 100, 3}, new int[3000])).get(0).shape()).containsExactly(4, 48, 3);
+  }
+
+  @Test
+  void refusesMultipleOfParametersThatDoNotFit() {
+    String dims = "[-1, -1, 3]";
+    assertThat(problems(yaml("image.resize", "{mode: multiple_of, max_side: 960}", "pixels", "UINT8", dims,
+        "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.multiple: missing (expected: an integer from 1 to 65535)");
+    assertThat(problems(yaml("image.resize", "{mode: multiple_of, multiple: 32}", "pixels", "UINT8", dims,
+        "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.max_side: missing (expected: an integer from 1 to 65535)");
+    assertThat(problems(yaml("image.resize", "{mode: multiple_of, multiple: 0, max_side: 960}", "pixels", "UINT8",
+        dims, "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.multiple: is 0 (expected: an integer from 1 to 65535)");
+    assertThat(problems(yaml("image.resize", "{mode: multiple_of, multiple: 32, max_side: 65536}", "pixels",
+        "UINT8", dims, "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.max_side: is 65536 (expected: an integer from 1 to"
+            + " 65535)");
+    assertThat(problems(yaml("image.resize", "{mode: multiple_of, multiple: 32, max_side: 960, width: 640}",
+        "pixels", "UINT8", dims, "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.width: not used by mode multiple_of (expected: multiple,"
+            + " max_side)");
+    assertThat(problems(yaml("image.resize", "{mode: shorter_side, size: 32, multiple: 32}", "pixels", "UINT8",
+        dims, "pixels")))
+        .containsExactly("pipeline.yaml: node 'n': params.multiple: not used by mode shorter_side (expected: size)");
   }
 }
