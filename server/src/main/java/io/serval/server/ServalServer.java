@@ -48,6 +48,7 @@ import io.serval.server.inference.InferenceService;
 import io.serval.server.inference.ModelServables;
 import io.serval.server.inference.ServedPipelines;
 import io.serval.server.protocol.InternalErrors;
+import io.serval.server.protocol.rest.PipelineRestService;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.protocol.v2.grpc.GrpcErrors;
 import io.serval.server.protocol.v2.grpc.V2GrpcService;
@@ -149,8 +150,10 @@ public final class ServalServer implements AutoCloseable {
             Duration.ofSeconds(config.shutdownTimeoutSeconds()))
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, config.maxRequestBytes()).bindTo(sb);
-    // One budget for both front ends' prediction calls, taken before a body is read.
+    new PipelineRestService(inference, config.maxRequestBytes()).bindTo(sb);
+    // One budget for all prediction calls, taken before a body is read.
     for (String infer : new String[] {"glob:/v2/models/*/infer", "glob:/v2/models/*/versions/*/infer",
+        "glob:/v1/pipelines/*",
         "/inference.GRPCInferenceService/ModelInfer", "/inference.GRPCInferenceService/ModelStreamInfer"}) {
       sb.decorator(infer, admission);
     }

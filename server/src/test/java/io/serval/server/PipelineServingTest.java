@@ -37,18 +37,8 @@ class PipelineServingTest {
 
   @BeforeAll
   static void start() throws Exception {
-    TestRepositories.affineModel(repository, "affine", "max_batch_size: 8\ndynamic_batching: {}\n");
-    Files.createDirectories(repository.resolve("scores"));
-    Files.writeString(repository.resolve("scores").resolve("pipeline.yaml"), """
-        inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]
-        outputs: [{name: probabilities, from: soft.y}, {name: affine, from: model.y}]
-        nodes:
-          - {name: model, op: infer, inputs: {x: x}, params: {model: affine}}
-          - {name: soft, op: softmax, inputs: {x: model.y}}
-        """);
-    // Two rows make a batch, and the first waits up to a minute for the second.
-    TestRepositories.affineModel(repository, "paired",
-        "max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [2], max_queue_delay_microseconds: 60000000}\n");
+    TestRepositories.scoresPipeline(repository);
+    TestRepositories.pairedModel(repository);
     Files.createDirectories(repository.resolve("paired_scores"));
     Files.writeString(repository.resolve("paired_scores").resolve("pipeline.yaml"), """
         inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]

@@ -38,6 +38,28 @@ public final class TestRepositories {
     return target;
   }
 
+  /**
+   * The exact affine model as {@code affine} (batches of up to 8) and pipeline {@code scores} over it: outputs
+   * {@code probabilities} (its softmax) and {@code affine} (its own output), for input {@code x} FP32 [-1, 4].
+   */
+  static void scoresPipeline(Path repo) throws IOException {
+    affineModel(repo, "affine", "max_batch_size: 8\ndynamic_batching: {}\n");
+    Files.createDirectories(repo.resolve("scores"));
+    Files.writeString(repo.resolve("scores").resolve("pipeline.yaml"), """
+        inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]
+        outputs: [{name: probabilities, from: soft.y}, {name: affine, from: model.y}]
+        nodes:
+          - {name: model, op: infer, inputs: {x: x}, params: {model: affine}}
+          - {name: soft, op: softmax, inputs: {x: model.y}}
+        """);
+  }
+
+  /** The exact affine model as {@code paired}: its batch waits a minute for a second row, so two rows pair up. */
+  static void pairedModel(Path repo) {
+    affineModel(repo, "paired",
+        "max_batch_size: 8\ndynamic_batching: {preferred_batch_sizes: [2], max_queue_delay_microseconds: 60000000}\n");
+  }
+
   /** A model folder with the built-in ONNX file in each of {@code versions} and the given config (or none). */
   static Path onnxModel(Path repo, String name, String configYaml, long... versions) {
     try {

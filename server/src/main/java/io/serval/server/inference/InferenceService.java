@@ -2,8 +2,10 @@ package io.serval.server.inference;
 
 import io.serval.core.InferenceRequest;
 import io.serval.core.InferenceResult;
+import io.serval.core.ModelNotFoundException;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -37,6 +39,22 @@ public final class InferenceService {
   public Servable resolve(String model, String version) {
     ServedPipelines.Entry pipeline = pipelines.get(model);
     return pipeline != null ? pipeline.resolve(version) : models.resolve(model, version);
+  }
+
+  /**
+   * The pipeline {@code name}, for the endpoints that serve pipelines only.
+   *
+   * @throws io.serval.core.ModelNotFoundException when no pipeline has that name, listing those that do
+   * @throws io.serval.core.ModelUnavailableException for one that did not compile
+   */
+  public Servable resolvePipeline(String name) {
+    ServedPipelines.Entry pipeline = pipelines.get(name);
+    if (pipeline == null) {
+      List<String> names = pipelines.all().stream().map(ServedPipelines.Entry::name).sorted().toList();
+      throw new ModelNotFoundException("no pipeline '" + name + "' (pipelines: "
+          + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
+    }
+    return pipeline.resolve("");
   }
 
   /**

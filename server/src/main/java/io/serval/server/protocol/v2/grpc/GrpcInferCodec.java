@@ -176,6 +176,21 @@ final class GrpcInferCodec {
       response.addOutputs(output);
       response.addRawOutputContents(ByteString.copyFrom(tensor.data()));
     }
+    result.parameters().forEach((key, value) -> response.putParameters(key, parameter(value)));
     return response.build();
+  }
+
+  private static InferParameter parameter(Object value) {
+    InferParameter.Builder parameter = InferParameter.newBuilder();
+    if (value instanceof Boolean flag) {
+      return parameter.setBoolParam(flag).build();
+    }
+    if (value instanceof Long number) {
+      return parameter.setInt64Param(number).build();
+    }
+    if (value instanceof Double number) {
+      return parameter.setDoubleParam(number).build();
+    }
+    return parameter.setStringParam(value.toString()).build();
   }
 }

@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes a v2 HTTP infer response: JSON, with each output that asked for binary data (and every FP16/BF16
@@ -39,6 +40,14 @@ final class HttpInferEncoder {
       out.writeStringField("model_version", result.modelVersion());
       if (!result.id().isEmpty()) {
         out.writeStringField("id", result.id());
+      }
+      if (!result.parameters().isEmpty()) {
+        out.writeObjectFieldStart("parameters");
+        for (Map.Entry<String, Object> parameter : result.parameters().entrySet()) {
+          out.writeFieldName(parameter.getKey());
+          out.writeObject(parameter.getValue());
+        }
+        out.writeEndObject();
       }
       out.writeArrayFieldStart("outputs");
       for (int i = 0; i < result.outputs().size(); i++) {

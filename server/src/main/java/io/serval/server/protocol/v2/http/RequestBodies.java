@@ -17,10 +17,10 @@ import org.jspecify.annotations.Nullable;
  * Decodes a request body by its {@code Content-Encoding} (gzip, deflate or none), never inflating past the
  * server's body limit, and reporting a corrupt or truncated body precisely.
  */
-final class RequestBodies {
+public final class RequestBodies {
   private RequestBodies() {}
 
-  static byte[] decode(byte[] body, @Nullable String contentEncoding, int maxBytes) {
+  public static byte[] decode(byte[] body, @Nullable String contentEncoding, int maxBytes) {
     String encoding = contentEncoding == null ? "identity" : contentEncoding.trim().toLowerCase(Locale.ROOT);
     switch (encoding) {
       case "":

@@ -41,8 +41,6 @@ public final class V2HttpService {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String MODEL = "/v2/models/{model}";
   private static final String VERSION = "/v2/models/{model}/versions/{version}";
-  /** A request header giving the request's deadline, in microseconds from its arrival. */
-  static final String TIMEOUT_HEADER = "Serval-Timeout-Us";
 
   private final InferenceService inference;
   private final V2Messages messages;
@@ -121,28 +119,11 @@ public final class V2HttpService {
   }
 
   private HttpResponse infer(ServiceRequestContext ctx, HttpRequest req) {
-    long deadline = deadline(req.headers().get(TIMEOUT_HEADER));
+    long deadline = TimeoutHeader.deadline(req.headers().get(TimeoutHeader.NAME));
     CompletableFuture<HttpResponse> response = req.aggregate()
         .thenComposeAsync(aggregated -> start(ctx, aggregated, deadline), ctx.blockingTaskExecutor())
         .exceptionally(error -> HttpErrors.failure(ctx, error));
     return HttpResponse.of(response);
-  }
-
-  /** The deadline a {@value #TIMEOUT_HEADER} header sets, or 0 for none. */
-  private static long deadline(@Nullable String timeoutMicros) {
-    if (timeoutMicros == null) {
-      return 0;
-    }
-    long micros;
-    try {
-      micros = Long.parseLong(timeoutMicros.trim());
-    } catch (NumberFormatException e) {
-      micros = -1;
-    }
-    if (micros <= 0 || micros > Long.MAX_VALUE / 1000) {
-      throw new InvalidInputException(TIMEOUT_HEADER + " is '" + timeoutMicros + "' (expected: microseconds > 0)");
-    }
-    return System.nanoTime() + micros * 1000;
   }
 
   /**
