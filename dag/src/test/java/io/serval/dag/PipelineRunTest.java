@@ -336,6 +336,32 @@ class PipelineRunTest {
   }
 
   @Test
+  void anInferNodeSplitsRowsPastTheModelsBatchAndAsksNothingForNone() throws Exception {
+    Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]\n"
+        + "outputs: [{name: y, from: model.y}]\n"
+        + "nodes: [{name: model, op: infer, inputs: {x: x}, params: {model: double}}]\n");
+    float[] x = new float[20 * 4];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = i;
+    }
+
+    // 20 rows, 8 at most per request: 8 + 8 + 4, joined in order.
+    Tensor y = pipeline.infer(new InferenceRequest("r", Map.of(), List.of(Tensor.ofFloats("x", new long[] {20, 4}, x)),
+        null, true, 0, open()), executor).get(10, TimeUnit.SECONDS).outputs().get(0);
+    assertThat(y.shape()).containsExactly(20, 4);
+    float[] doubled = TestOperators.floats(y);
+    for (int i = 0; i < x.length; i++) {
+      assertThat(doubled[i]).isEqualTo(2 * x[i]);
+    }
+    assertThat(model.requests).hasValue(3);
+
+    Tensor none = pipeline.infer(new InferenceRequest("r", Map.of(), List.of(Tensor.ofFloats("x", new long[] {0, 4},
+        new float[0])), null, true, 0, open()), executor).get(10, TimeUnit.SECONDS).outputs().get(0);
+    assertThat(none.shape()).containsExactly(0, 4);
+    assertThat(model.requests).hasValue(3);
+  }
+
+  @Test
   void nodeTimingsMustBeAskedForWithABoolean() throws Exception {
     Pipeline pipeline = compile("inputs: [{name: x, datatype: FP32, dims: [1, 2]}]\n"
         + "outputs: [{name: y, from: c.y}]\n"
