@@ -23,9 +23,15 @@ public final class TestRepositories {
   /** Copies the built-in model folder to {@code repo/name}. */
   static Path copyBuiltIn(Path repo, String name) {
     Path target = repo.resolve(name);
-    try (Stream<Path> files = Files.walk(BUILT_IN)) {
+    copyTree(BUILT_IN, target);
+    return target;
+  }
+
+  /** Copies the folder {@code from}, with everything below it, to {@code to}. */
+  public static void copyTree(Path from, Path to) {
+    try (Stream<Path> files = Files.walk(from)) {
       for (Path source : (Iterable<Path>) files::iterator) {
-        Path destination = target.resolve(BUILT_IN.relativize(source).toString());
+        Path destination = to.resolve(from.relativize(source).toString());
         if (Files.isDirectory(source)) {
           Files.createDirectories(destination);
         } else {
@@ -35,7 +41,6 @@ public final class TestRepositories {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return target;
   }
 
   /**

@@ -10,9 +10,12 @@ import io.serval.dag.NodeParameters;
 import io.serval.dag.Operator;
 import io.serval.dag.OperatorFactory;
 import io.serval.dag.ServableResolver;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * {@code op: topk}, {@code params: {k, labels}}: input {@code scores} (FP32 [..., K], rank 1 or more), outputs
  * {@code indices} (INT64 [..., k]) and {@code values} (FP32 [..., k]): the {@code k} (default 1) largest scores
- * along the last axis, largest first, and with {@code labels} (a list of K strings) a third output {@code labels}
+ * along the last axis, largest first, and with {@code labels} (a list of K strings) or {@code labels_file} (a file
+ * of K lines, relative to the pipeline's folder) a third output {@code labels}
  * (BYTES [..., k], UTF-8): the label of each index.
  *
  * <p>Order: larger scores first; equal scores by lower index first; NaN counts as larger than every number (as
@@ -48,9 +52,13 @@ public final class TopKOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("k", "labels"));
+      parameters.rejectUnknown(List.of("k", "labels", "labels_file"));
       int k = parameters.integer("k", 1, 1, Integer.MAX_VALUE);
-      List<String> labels = parameters.strings("labels");
+      if (parameters.has("labels") && parameters.has("labels_file")) {
+        throw new IllegalArgumentException("params.labels_file: given with params.labels (expected: one of them)");
+      }
+      List<String> labels = parameters.has("labels_file") ? lines(parameters.file("labels_file"))
+          : parameters.strings("labels");
       byte[][] encoded = null;
       if (labels != null) {
         if (labels.size() < k) {
@@ -63,6 +71,16 @@ public final class TopKOperator implements Operator {
         }
       }
       return new TopKOperator(k, encoded);
+    }
+  }
+
+  /** A labels file's lines (UTF-8, one label each, a last empty line ignored), as a model's labels.txt is read. */
+  private static List<String> lines(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("params.labels_file: '" + file.getFileName() + "' cannot be read as UTF-8"
+          + " lines: " + e.getMessage());
     }
   }
 

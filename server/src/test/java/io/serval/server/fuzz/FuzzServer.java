@@ -1,14 +1,13 @@
 package io.serval.server.fuzz;
 
 import io.serval.server.ServalServer;
+import io.serval.server.TestRepositories;
 import io.serval.server.config.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -40,7 +39,7 @@ final class FuzzServer implements AutoCloseable {
   static FuzzServer start() throws Exception {
     Path builtIn = builtInModel();
     Path repository = Files.createTempDirectory("serval-fuzz");
-    copyTree(builtIn, repository.resolve("ocr_orientation"));
+    TestRepositories.copyTree(builtIn, repository.resolve("ocr_orientation"));
     Path affine = Files.createDirectories(repository.resolve("affine").resolve("1"));
     Files.writeString(repository.resolve("affine").resolve("config.yaml"), "max_batch_size: 8\n");
     try (InputStream model = FuzzServer.class.getResourceAsStream("/models/affine/affine.onnx")) {
@@ -81,20 +80,6 @@ final class FuzzServer implements AutoCloseable {
     }
     throw new IllegalStateException("models/ocr_orientation not found above " + Path.of("").toAbsolutePath());
   }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path source : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
-  }
-
 
   @Override
   public void close() {
