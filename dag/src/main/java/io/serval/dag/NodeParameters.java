@@ -104,6 +104,21 @@ public final class NodeParameters {
     return result;
   }
 
+  /**
+   * A required list of whole numbers, which may be empty ({@code [1, -1, 48]}, or {@code []}): a tensor shape's
+   * dimensions.
+   */
+  public long[] wholeNumbers(String name) {
+    Object value = values.get(name);
+    boolean valid = value instanceof List<?> list && list.stream().allMatch(item -> item instanceof Integer
+        || item instanceof Long || item instanceof Short || item instanceof Byte);
+    if (!valid) {
+      throw new IllegalArgumentException("params." + name + ": " + (value == null ? "missing" : "is " + value)
+          + " (expected: a list of whole numbers)");
+    }
+    return ((List<?>) value).stream().mapToLong(item -> ((Number) item).longValue()).toArray();
+  }
+
   /** A list of strings (it may be empty), or {@code null} when absent. */
   public @Nullable List<String> strings(String name) {
     Object value = values.get(name);

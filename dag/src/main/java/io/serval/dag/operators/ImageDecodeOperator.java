@@ -30,8 +30,8 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
- * {@code op: image.decode}, {@code params: {color: RGB|BGR, max_pixels: N}}: input {@code image} (BYTES of shape
- * [1]: one JPEG or PNG file), output {@code pixels}: UINT8 [height, width, 3], rows top to bottom, channels in
+ * {@code op: image.decode}, {@code params: {color: RGB|BGR, max_pixels: N, min_side: N}}: input {@code image}
+ * (BYTES of shape [1]: one JPEG or PNG file), output {@code pixels}: UINT8 [height, width, 3], rows top to bottom, channels in
  * {@code color} order (default RGB).
  *
  * <p>Grayscale, palette and 16-bit images become 3 channels of 8 bits (grayscale values repeated, 16-bit samples
@@ -41,7 +41,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *
  * <p>Refused, as invalid input naming {@code image}: anything but exactly one element, an empty element, bytes
  * that are neither JPEG nor PNG (by their signature), a file whose header cannot be read, an image of more than
- * {@code max_pixels} pixels (default 40,000,000) &mdash; read from the header and refused <em>before</em>
+ * {@code max_pixels} pixels (default 40,000,000) or with a side under {@code min_side} pixels (default 1) &mdash;
+ * read from the header and refused <em>before</em>
  * decoding, so a small file claiming a huge image (a decompression bomb) costs nothing &mdash; and a file that does
  * not decode cleanly: a decoder warning (a truncated JPEG, which the JDK would otherwise fill with gray) is
  * refused like an error.
@@ -55,8 +56,10 @@ public final class ImageDecodeOperator implements Operator {
 
   private final boolean bgr;
   private final long maxPixels;
+  private final int minSide;
 
-  private ImageDecodeOperator(boolean bgr, long maxPixels) {
+  private ImageDecodeOperator(boolean bgr, long maxPixels, int minSide) {
+    this.minSide = minSide;
     this.bgr = bgr;
     this.maxPixels = maxPixels;
   }
@@ -70,10 +73,11 @@ public final class ImageDecodeOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("color", "max_pixels"));
+      parameters.rejectUnknown(List.of("color", "max_pixels", "min_side"));
       String color = parameters.choice("color", "RGB", List.of("RGB", "BGR"));
       int maxPixels = parameters.integer("max_pixels", 40_000_000, 1, MAX_PIXELS_LIMIT);
-      return new ImageDecodeOperator(color.equals("BGR"), maxPixels);
+      return new ImageDecodeOperator(color.equals("BGR"), maxPixels,
+          parameters.integer("min_side", 1, 1, ImageResizeOperator.MAX_SIDE));
     }
   }
 
@@ -139,9 +143,9 @@ public final class ImageDecodeOperator implements Operator {
       } catch (IOException | RuntimeException e) {
         throw corrupt(format, "its header cannot be read", e);
       }
-      if (width <= 0 || height <= 0) {
+      if (width < minSide || height < minSide) {
         throw new InvalidInputException("input 'image': a " + format + " image of " + width + " x " + height
-            + " pixels (expected: at least 1 x 1)");
+            + " pixels (expected: at least " + minSide + " x " + minSide + ", min_side)");
       }
       if ((long) width * height > maxPixels) {
         throw new InvalidInputException("input 'image': a " + format + " image of " + width + " x " + height

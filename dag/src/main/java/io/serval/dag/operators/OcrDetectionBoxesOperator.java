@@ -50,7 +50,10 @@ import org.jspecify.annotations.Nullable;
  *       {@code min_size + 2}.
  *   <li>Its corners are scaled to the image, x by width / W and y by height / H, and ordered: clockwise as seen on
  *       the image, from the corner of least x + y (of two, the one with the smaller y), which is the top left of
- *       a box turned by less than 45 degrees. Then each corner is clipped to [0, width - 1] x [0, height - 1],
+ *       a box turned by less than 45 degrees. With {@code whole_pixels: true} each coordinate is then rounded to
+ *       the nearest whole pixel, halves to even (as PaddleOCR's post-processing does, and its recogniser was
+ *       trained on such crops: fractional corners can lose the spaces between words). Then each corner is clipped
+ *       to [0, width - 1] x [0, height - 1],
  *       and a box whose top edge (first to second corner) or left edge (first to fourth) is then shorter than
  *       {@code min_size + 1} is dropped (PaddleOCR's {@code int(length) <= 3}).
  *   <li>Boxes are sorted by their first corner's y, then its x; then, as PaddleOCR reads lines, each box from the
@@ -79,9 +82,11 @@ public final class OcrDetectionBoxesOperator implements Operator {
   private final double unclipRatio;
   private final int maxCandidates;
   private final int minSize;
+  private final boolean wholePixels;
 
   private OcrDetectionBoxesOperator(float threshold, double boxThreshold, double unclipRatio, int maxCandidates,
-      int minSize) {
+      int minSize, boolean wholePixels) {
+    this.wholePixels = wholePixels;
     this.threshold = threshold;
     this.boxThreshold = boxThreshold;
     this.unclipRatio = unclipRatio;
@@ -98,7 +103,8 @@ public final class OcrDetectionBoxesOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("threshold", "box_threshold", "unclip_ratio", "max_candidates", "min_size"));
+      parameters.rejectUnknown(List.of("threshold", "box_threshold", "unclip_ratio", "max_candidates", "min_size",
+          "whole_pixels"));
       double threshold = fraction(parameters, "threshold", 0.3);
       double boxThreshold = fraction(parameters, "box_threshold", 0.6);
       double unclipRatio = parameters.number("unclip_ratio", 1.5);
@@ -108,7 +114,7 @@ public final class OcrDetectionBoxesOperator implements Operator {
       }
       return new OcrDetectionBoxesOperator((float) threshold, boxThreshold, unclipRatio,
           parameters.integer("max_candidates", 1000, 1, Integer.MAX_VALUE),
-          parameters.integer("min_size", 3, 1, Integer.MAX_VALUE));
+          parameters.integer("min_size", 3, 1, Integer.MAX_VALUE), parameters.bool("whole_pixels", false));
     }
 
     private static double fraction(NodeParameters parameters, String name, double defaultValue) {
@@ -391,8 +397,10 @@ public final class OcrDetectionBoxesOperator implements Operator {
     double[] ordered = new double[8];
     for (int k = 0; k < 4; k++) {
       int from = (first + k) % 4;
-      ordered[2 * k] = Math.min(Math.max(scaled[2 * from], 0), imageWidth - 1);
-      ordered[2 * k + 1] = Math.min(Math.max(scaled[2 * from + 1], 0), imageHeight - 1);
+      double x = wholePixels ? Math.rint(scaled[2 * from]) : scaled[2 * from];
+      double y = wholePixels ? Math.rint(scaled[2 * from + 1]) : scaled[2 * from + 1];
+      ordered[2 * k] = Math.min(Math.max(x, 0), imageWidth - 1);
+      ordered[2 * k + 1] = Math.min(Math.max(y, 0), imageHeight - 1);
     }
     if (distance(ordered, 0, 1) < minSize + 1 || distance(ordered, 0, 3) < minSize + 1) {
       return null;

@@ -9,7 +9,6 @@ import io.serval.dag.NodeParameters;
 import io.serval.dag.Operator;
 import io.serval.dag.OperatorFactory;
 import io.serval.dag.ServableResolver;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +17,10 @@ import java.util.concurrent.CompletableFuture;
  * {@code op: reshape}, {@code params: {shape: [1, 3, 48, 192]}}: input {@code x} (any datatype), output
  * {@code y}: the same elements in the same order under another shape, without a copy. As in ONNX's Reshape, a
  * {@code 0} keeps the input's dimension at that position and one {@code -1} takes whatever size the element count
- * leaves ({@code [0, -1]} flattens all but the first axis). {@code op: expand_dims} adds an axis instead.
+ * leaves ({@code [0, -1]} flattens all but the first axis); {@code []} makes a tensor of one element a single value
+ * (rank 0), which the JSON endpoint writes bare. {@code op: expand_dims} adds an axis instead.
  *
- * <p>Refused at load: a missing or empty shape, dimensions below -1, more than one -1, a 0 past the input's
+ * <p>Refused at load: a missing shape, dimensions below -1, more than one -1, a 0 past the input's
  * rank, and a shape whose element count cannot match the input's when both are known. Refused per request: an
  * input whose element count the shape cannot hold, naming both.
  */
@@ -43,18 +43,16 @@ public final class ReshapeOperator implements Operator {
       parameters.rejectUnknown(List.of("shape"));
       if (!parameters.has("shape")) {
         throw new IllegalArgumentException("params.shape: missing (expected: a list of dimensions, 0 to keep the"
-            + " input's, -1 for the rest)");
+            + " input's, -1 for the rest, [] for one value)");
       }
-      double[] dims = parameters.numbers("shape", new double[0]);
-      long[] shape = new long[dims.length];
+      long[] shape = parameters.wholeNumbers("shape");
       int inferred = 0;
-      for (int i = 0; i < dims.length; i++) {
-        shape[i] = (long) dims[i];
-        if (dims[i] != shape[i] || shape[i] < -1) {
-          throw new IllegalArgumentException("params.shape: is " + Arrays.toString(dims) + " (expected: whole"
+      for (long dim : shape) {
+        if (dim < -1) {
+          throw new IllegalArgumentException("params.shape: is " + Shapes.format(shape) + " (expected: whole"
               + " numbers >= -1: a size, 0 to keep the input's, -1 for the rest)");
         }
-        inferred += shape[i] == -1 ? 1 : 0;
+        inferred += dim == -1 ? 1 : 0;
       }
       if (inferred > 1) {
         throw new IllegalArgumentException("params.shape: " + Shapes.format(shape) + " has " + inferred

@@ -155,6 +155,10 @@ class ImageDecodeOperatorTest {
         .endsWith("input 'image': a PNG image of 4 x 2 pixels, over max_pixels (7); refused before decoding");
     assertThat(run(decode("{max_pixels: 8}"), bytes("image", encode(fourByTwo(), "png"))).get(0).shape())
         .containsExactly(2, 4, 3);
+
+    // So is the least side, read from the header too: 4 x 2 has a side under 3.
+    assertThat(invalidInput(decode("{min_side: 3}"), bytes("image", encode(fourByTwo(), "png"))))
+        .endsWith("input 'image': a PNG image of 4 x 2 pixels (expected: at least 3 x 3, min_side)");
   }
 
   @Test
@@ -217,6 +221,6 @@ class ImageDecodeOperatorTest {
             + " 715827882)");
     assertThat(problems(yaml("image.decode", "{colour: RGB}", "image", "BYTES", "[1]", "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.colour: unknown parameter (expected one of: color,"
-            + " max_pixels)");
+            + " max_pixels, min_side)");
   }
 }

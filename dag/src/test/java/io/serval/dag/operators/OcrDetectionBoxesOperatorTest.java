@@ -198,6 +198,11 @@ class OcrDetectionBoxesOperatorTest {
 
     assertThat(floats(out.get(0))).containsExactly(0, 8.71875f, 11.78125f, 8.71875f, 11.78125f, 14, 0, 14);
     assertThat(floats(out.get(1))).containsExactly(new float[] {0.8f}, within(1e-6f));
+
+    // whole_pixels: each coordinate to the nearest whole pixel (8.71875 -> 9, 11.78125 -> 12).
+    List<Tensor> whole = detect(boxes("{whole_pixels: true}", "[1, 1, -1, -1]", "[-1, -1, 1]"), map,
+        new long[] {1, 1, HEIGHT, WIDTH}, 15, 20);
+    assertThat(floats(whole.get(0))).containsExactly(0, 9, 12, 9, 12, 14, 0, 14);
   }
 
   @Test
@@ -277,7 +282,7 @@ class OcrDetectionBoxesOperatorTest {
         .containsExactly("pipeline.yaml: node 'n': params.min_size: is 2.5 (expected: an integer >= 1)");
     assertThat(problems(definition("{thresh: 0.3}", "FP32", map, "UINT8", image)))
         .containsExactly("pipeline.yaml: node 'n': params.thresh: unknown parameter (expected one of: threshold,"
-            + " box_threshold, unclip_ratio, max_candidates, min_size)");
+            + " box_threshold, unclip_ratio, max_candidates, min_size, whole_pixels)");
     assertThat(problems(definition("{}", "FP16", map, "UINT8", image)))
         .containsExactly("pipeline.yaml: node 'n': inputs.probabilities: FP16[1,1,-1,-1] (expected: FP32 [1, 1,"
             + " height, width] or [1, height, width], the map of one image)");

@@ -31,6 +31,17 @@ class ReshapeOperatorTest {
   }
 
   @Test
+  void anEmptyShapeMakesOneElementASingleValue() throws Exception {
+    Pipeline pipeline = compile(reshape("[]", "[-1, 1]"));
+    assertThat(pipeline.signature().outputs().get(0).toString()).isEqualTo("y:UINT8[]");
+    Tensor y = run(pipeline, uint8("x", new long[] {1, 1}, 7)).get(0);
+    assertThat(y.shape()).isEmpty();
+    assertThat(unsigned(y)).containsExactly(7);
+    assertThat(invalidInput(pipeline, uint8("x", new long[] {2, 1}, 7, 8)))
+        .isEqualTo("pipeline 'p': node 'n': input 'x': shape [] cannot hold the 2 elements of shape [2,1]");
+  }
+
+  @Test
   void minusOneTakesWhatTheElementCountLeaves() throws Exception {
     Pipeline known = compile(reshape("[-1, 2]", "[2, 3]"));
     assertThat(known.signature().outputs().get(0).toString()).isEqualTo("y:UINT8[3,2]");
@@ -45,13 +56,15 @@ class ReshapeOperatorTest {
   void refusesShapesThatCannotWork() {
     assertThat(problems(yaml("reshape", "{}", "x", "UINT8", "[4]", "y")))
         .containsExactly("pipeline.yaml: node 'n': params.shape: missing (expected: a list of dimensions, 0 to keep"
-            + " the input's, -1 for the rest)");
+            + " the input's, -1 for the rest, [] for one value)");
     assertThat(problems(reshape("[-1, -1]", "[4]")))
         .containsExactly("pipeline.yaml: node 'n': params.shape: [-1,-1] has 2 dimensions of -1 (expected: at most"
             + " one)");
     assertThat(problems(reshape("[2, -2]", "[4]")))
-        .containsExactly("pipeline.yaml: node 'n': params.shape: is [2.0, -2.0] (expected: whole numbers >= -1: a"
+        .containsExactly("pipeline.yaml: node 'n': params.shape: is [2,-2] (expected: whole numbers >= -1: a"
             + " size, 0 to keep the input's, -1 for the rest)");
+    assertThat(problems(reshape("[2.5]", "[4]")))
+        .containsExactly("pipeline.yaml: node 'n': params.shape: is [2.5] (expected: a list of whole numbers)");
     assertThat(problems(reshape("[0, 0]", "[4]")))
         .containsExactly("pipeline.yaml: node 'n': params.shape: [0,0] keeps dimension 1 of inputs.x [4], which"
             + " has rank 1");

@@ -67,8 +67,9 @@ import org.jspecify.annotations.Nullable;
  *       JSON value for the others; several parts of one name are a list of elements, in their order.
  * </ul>
  *
- * <p>The answer is {@code 200} with an object of every pipeline output by name: a tensor of one element as that
- * element, others as lists nested in their shape; BYTES elements as strings when they are UTF-8, else as
+ * <p>The answer is {@code 200} with an object of every pipeline output by name, each as lists nested in its
+ * shape, and a tensor of rank 0 (a {@code reshape} to {@code []}) as its single value, so a client sees the same
+ * JSON types whatever the request; BYTES elements as strings when they are UTF-8, else as
  * {@code {"b64": "..."}}. {@code ?timings=true} adds each node's time in a standard {@code Server-Timing}
  * header. Failures are the v2 error body and status ({@link HttpErrors}), naming the input or node at fault. The
  * body limit, compression, deadline header ({@link TimeoutHeader}), admission control and access control are
@@ -147,6 +148,10 @@ public final class PipelineRestService {
 
   /** The JSON body's fields, as plain values, by input. */
   private static Map<String, Object> jsonValues(Servable pipeline, byte[] body) {
+    if (body.length == 0) {
+      throw new InvalidInputException("the request has no body (expected: a JSON object of inputs, "
+          + inputsExample(pipeline) + ", or a multipart/form-data upload)");
+    }
     JsonNode root;
     try {
       root = JSON.readTree(body);
@@ -157,9 +162,8 @@ public final class PipelineRestService {
       throw new UncheckedIOException(e);
     }
     if (root == null || !root.isObject()) {
-      throw new InvalidInputException("the request is not a JSON object of inputs (expected: {"
-          + inputNames(pipeline).stream().map(name -> "\"" + name + "\": ...").collect(Collectors.joining(", "))
-          + "})");
+      throw new InvalidInputException("the request is not a JSON object of inputs (expected: "
+          + inputsExample(pipeline) + ")");
     }
     Map<String, Object> values = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -264,6 +268,12 @@ public final class PipelineRestService {
         + String.join(", ", inputNames(pipeline)) + ")");
   }
 
+  /** {@code {"image": ...}}: the JSON object a pipeline takes, in outline. */
+  private static String inputsExample(Servable pipeline) {
+    return inputNames(pipeline).stream().map(name -> "\"" + name + "\": ...")
+        .collect(Collectors.joining(", ", "{", "}"));
+  }
+
   private static List<String> inputNames(Servable pipeline) {
     return pipeline.signature().inputs().stream().map(TensorSpec::name).toList();
   }
@@ -287,11 +297,11 @@ public final class PipelineRestService {
       out.writeStartObject();
       for (Tensor tensor : result.outputs()) {
         out.writeFieldName(tensor.name());
-        if (tensor.elementCount() == 1) {
-          writeElement(out, tensor, 0, tensor.dataType() == DataType.BYTES ? tensor.bytesElements() : null);
+        List<byte[]> bytes = tensor.dataType() == DataType.BYTES ? tensor.bytesElements() : null;
+        if (tensor.rank() == 0) {
+          writeElement(out, tensor, 0, bytes);
         } else {
-          writeNested(out, tensor, 0, new long[] {0},
-              tensor.dataType() == DataType.BYTES ? tensor.bytesElements() : null);
+          writeNested(out, tensor, 0, new long[] {0}, bytes);
         }
       }
       out.writeEndObject();
