@@ -382,7 +382,7 @@ class OcrServiceTest {
         "pipeline 'ocr': node 'decode': input 'image': a PNG image of 20000 x 20000 pixels, over max_pixels"
             + " (40000000); refused before decoding");
     // A 1 x 1 image is refused from its header: text needs at least 8 pixels (the pipeline's min_side).
-    assertError(upload("tiny.png", png(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB))),
+    assertError(upload("tiny.png", png(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB))), HttpStatus.BAD_REQUEST,
         "pipeline 'ocr': node 'decode': input 'image': a PNG image of 1 x 1 pixels (expected: at least 8 x 8,"
             + " min_side)");
   }

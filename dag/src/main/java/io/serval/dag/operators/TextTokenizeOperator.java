@@ -34,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code op: text.tokenize}, {@code params: {tokenizer, max_length, padding, truncation, add_special_tokens,
- * pad_token}}: input {@code text} (BYTES [N] or [N, 1]: N texts in UTF-8), outputs {@code input_ids}, {@code
- * attention_mask} and {@code token_type_ids} (INT64 [N, L], what BERT-style ONNX models take), one row per text.
+ * pad_token, max_bytes, allow_empty}}: input {@code text} (BYTES [N] or [N, 1]: N texts in UTF-8), outputs
+ * {@code input_ids}, {@code attention_mask} and {@code token_type_ids} (INT64 [N, L], what BERT-style ONNX models
+ * take), one row per text.
  *
  * <p>{@code tokenizer} names a Hugging Face {@code tokenizer.json} (relative to the pipeline's folder, or
  * absolute), run by the Rust {@code tokenizers} library through DJL ({@code ai.djl.huggingface:tokenizers}), so a
@@ -47,6 +48,8 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@code max_length} (1 to 8192, default 512): the most tokens in a row, special tokens included.
  *   <li>{@code truncation} (default true): a longer text keeps its first tokens; with false it is refused.
  *   <li>{@code add_special_tokens} (default true): what the tokenizer's post-processor adds, e.g. [CLS] and [SEP].
+ *   <li>{@code max_bytes} (default 1 MiB): the longest text taken, in UTF-8 bytes, refused past it before any
+ *       tokenising; {@code allow_empty} (default true): with false, an empty or white-space-only text is refused.
  *   <li>{@code padding}: {@code longest} (the default) pads the rows of a request to its longest row, so L is known
  *       per request only; {@code max_length} pads every row to max_length, for models of a fixed sequence length.
  *       Padding is on the right: the id of {@code pad_token} (default [PAD], one of the file's added tokens or of
@@ -85,9 +88,13 @@ public final class TextTokenizeOperator implements Operator {
   private final boolean padToMaxLength;
   private final boolean addSpecialTokens;
   private final long padId;
+  private final int maxBytes;
+  private final boolean allowEmpty;
 
   private TextTokenizeOperator(HuggingFaceTokenizer tokenizer, int maxLength, boolean padToMaxLength,
-      boolean addSpecialTokens, long padId) {
+      boolean addSpecialTokens, long padId, int maxBytes, boolean allowEmpty) {
+    this.maxBytes = maxBytes;
+    this.allowEmpty = allowEmpty;
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
     this.padToMaxLength = padToMaxLength;
@@ -105,7 +112,9 @@ public final class TextTokenizeOperator implements Operator {
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
       parameters.rejectUnknown(List.of("tokenizer", "max_length", "padding", "truncation", "add_special_tokens",
-          "pad_token"));
+          "pad_token", "max_bytes", "allow_empty"));
+      int maxBytes = parameters.integer("max_bytes", 1 << 20, 1, Integer.MAX_VALUE);
+      boolean allowEmpty = parameters.bool("allow_empty", true);
       Path file = parameters.file("tokenizer");
       int maxLength = parameters.integer("max_length", 512, 1, MAX_LENGTH_LIMIT);
       String padding = parameters.choice("padding", "longest", List.of("longest", "max_length"));
@@ -143,7 +152,7 @@ public final class TextTokenizeOperator implements Operator {
               + special + ", the special tokens '" + name + "' adds to every text)");
         }
         return new TextTokenizeOperator(tokenizer, maxLength, padding.equals("max_length"), addSpecialTokens,
-            padId);
+            padId, maxBytes, allowEmpty);
       } catch (IllegalArgumentException e) {
         tokenizer.close();
         throw e;
@@ -238,6 +247,11 @@ public final class TextTokenizeOperator implements Operator {
     CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
     int length = padToMaxLength ? maxLength : 0;
     for (int row = 0; row < rows; row++) {
+      int size = elements.get(row).length;
+      if (size > maxBytes) {
+        throw new InvalidInputException("input 'text': element " + row + " is " + size + " bytes long (expected: at"
+            + " most " + maxBytes + ", max_bytes)");
+      }
       CharBuffer chars;
       try {
         chars = utf8.decode(ByteBuffer.wrap(elements.get(row)));
@@ -245,7 +259,12 @@ public final class TextTokenizeOperator implements Operator {
         throw new InvalidInputException("input 'text': element " + row + " is not valid UTF-8 (expected: UTF-8"
             + " text)");
       }
-      encodings[row] = tokenizer.encode(chars.toString(), addSpecialTokens, false);
+      String value = chars.toString();
+      if (!allowEmpty && value.isBlank()) {
+        throw new InvalidInputException("input 'text': element " + row + " is " + (value.isEmpty() ? "empty"
+            : "only white space") + " (expected: some text; allow_empty is false)");
+      }
+      encodings[row] = tokenizer.encode(value, addSpecialTokens, false);
       int tokens = encodings[row].getIds().length;
       if (tokens > maxLength) {
         throw new InvalidInputException("input 'text': row " + row + " is " + tokens + " tokens long (expected: at"

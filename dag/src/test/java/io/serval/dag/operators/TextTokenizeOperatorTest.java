@@ -196,7 +196,7 @@ class TextTokenizeOperatorTest {
             + " added tokens or of its model's vocabulary, e.g. [PAD] or <pad>)");
     assertThat(problems(tokenize("{tokenizer: tokenizer.json, stride: 2}", "[-1]"), FOLDER))
         .containsExactly(node + "params.stride: unknown parameter (expected one of: tokenizer, max_length, padding,"
-            + " truncation, add_special_tokens, pad_token)");
+            + " truncation, add_special_tokens, pad_token, max_bytes, allow_empty)");
     assertThat(problems(tokenize("{tokenizer: tokenizer.json}", "[-1, 2]"), FOLDER))
         .containsExactly(node + "inputs.text: BYTES[-1,2] (expected: BYTES [N] or [N, 1], one UTF-8 text per row)");
   }
@@ -217,6 +217,17 @@ class TextTokenizeOperatorTest {
         longText.getBytes(StandardCharsets.UTF_8))))
         .isEqualTo("pipeline 'p': node 'n': input 'text': row 2 is 60 tokens long (expected: at most max_length, 16,"
             + " or truncation: true)");
+
+    Pipeline strict = compile(tokenize("{tokenizer: tokenizer.json, max_bytes: 8, allow_empty: false}", "[-1]"),
+        FOLDER);
+    assertThat(invalidInput(strict, OperatorHarness.bytes("text", hello, "123456789".getBytes(StandardCharsets.UTF_8))))
+        .isEqualTo("pipeline 'p': node 'n': input 'text': element 1 is 9 bytes long (expected: at most 8, max_bytes)");
+    assertThat(invalidInput(strict, OperatorHarness.bytes("text", hello, " \t".getBytes(StandardCharsets.UTF_8))))
+        .isEqualTo("pipeline 'p': node 'n': input 'text': element 1 is only white space (expected: some text;"
+            + " allow_empty is false)");
+    assertThat(invalidInput(strict, OperatorHarness.bytes("text", new byte[0])))
+        .isEqualTo("pipeline 'p': node 'n': input 'text': element 0 is empty (expected: some text; allow_empty is"
+            + " false)");
 
     Pipeline open = compile(tokenize("{tokenizer: tokenizer.json}", "[-1, -1]"), FOLDER);
     assertThat(invalidInput(open, Tensor.ofBytes("text", new long[] {1, 2}, List.of(hello, hello))))
