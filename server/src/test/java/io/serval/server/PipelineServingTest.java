@@ -54,6 +54,12 @@ class PipelineServingTest {
           - {name: model, op: infer, inputs: {x: x}, params: {model: affine}}
           - {name: norm, op: l2_normalize, inputs: {x: model.y}}
         """);
+    Files.createDirectories(repository.resolve("halves"));
+    Files.writeString(repository.resolve("halves").resolve("pipeline.yaml"), """
+        inputs: [{name: x, datatype: FP32, dims: [-1]}]
+        outputs: [{name: y, from: split.y}]
+        nodes: [{name: split, op: reshape, inputs: {x: x}, params: {shape: [2, -1]}}]
+        """);
     Files.createDirectories(repository.resolve("broken"));
     Files.writeString(repository.resolve("broken").resolve("pipeline.yaml"), """
         inputs: [{name: x, datatype: FP32, dims: [4]}]
@@ -186,19 +192,14 @@ class PipelineServingTest {
 
   @Test
   void aFailingNodeIsNamedWithItsStatus() throws Exception {
-    StringBuilder nine = new StringBuilder();
-    for (int i = 0; i < 36; i++) {
-      nine.append(i == 0 ? "" : ", ").append(i);
-    }
-    AggregatedHttpResponse response = infer("scores",
-        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [9, 4], \"data\": [" + nine + "]}]}");
+    AggregatedHttpResponse response = infer("halves",
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3], \"data\": [1, 2, 3]}]}");
 
     assertThat(response.status()).isEqualTo(HttpStatus.BAD_REQUEST);
-    assertThat(MAPPER.readTree(response.contentUtf8()).get("error").asText()).isEqualTo("pipeline 'scores': node"
-        + " 'model': model 'affine' version 1: input 'x' has batch size 9 (expected: 1 to 8, the model's"
-        + " max_batch_size)");
+    assertThat(MAPPER.readTree(response.contentUtf8()).get("error").asText()).isEqualTo("pipeline 'halves': node"
+        + " 'split': input 'x': shape [2,-1] cannot hold the 3 elements of shape [3]");
     String metrics = WebClient.of("http://127.0.0.1:" + server.metricsPort).blocking().get("/metrics").contentUtf8();
     assertThat(metrics).contains(
-        "serval_pipeline_node_seconds_count{node=\"model\",outcome=\"invalid_argument\",pipeline=\"scores\"} 1\n");
+        "serval_pipeline_node_seconds_count{node=\"split\",outcome=\"invalid_argument\",pipeline=\"halves\"} 1\n");
   }
 }
