@@ -28,10 +28,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
@@ -385,18 +383,6 @@ class OcrServiceTest {
     assertError(upload("tiny.png", png(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB))), HttpStatus.BAD_REQUEST,
         "pipeline 'ocr': node 'decode': input 'image': a PNG image of 1 x 1 pixels (expected: at least 8 x 8,"
             + " min_side)");
-  }
-
-  @Test
-  void theFilesAreThoseTheirProvenanceNames() throws Exception {
-    for (String file : List.of("ocr_det/1/model.onnx", "ocr_rec/1/model.onnx", "ocr/ppocr_keys_v1.txt")) {
-      Path path = TestRepositories.MODELS.resolve(file);
-      String provenance = Files.readString(TestRepositories.MODELS.resolve(file.substring(0, file.indexOf('/')))
-          .resolve("PROVENANCE.md"));
-      String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(path)));
-
-      assertThat(provenance).as(file + " has SHA-256 " + sha256).contains("| SHA-256 | `" + sha256 + "` |");
-    }
   }
 
   private static void assertError(AggregatedHttpResponse response, HttpStatus status, String message)
