@@ -193,8 +193,12 @@ public final class Pipeline implements Servable {
     CompletableFuture<InferenceResult> start() {
       Map<String, Tensor> given = new HashMap<>();
       request.inputs().forEach(input -> given.put(input.name(), input));
+      // No node starts before every node's future is in 'done' (which nodes read from the pipeline's threads):
+      // completing this after the loop publishes the whole map to them.
+      CompletableFuture<Void> wired = new CompletableFuture<>();
       for (Step step : steps) {
-        List<CompletableFuture<List<Tensor>>> waits = new ArrayList<>();
+        List<CompletableFuture<?>> waits = new ArrayList<>();
+        waits.add(wired);
         for (String source : step.sources()) {
           int dot = source.indexOf('.');
           if (dot >= 0) {
@@ -233,9 +237,21 @@ public final class Pipeline implements Servable {
             }, executor);
         done.put(step.name(), outputs);
       }
+      wired.complete(null);
       List<CompletableFuture<List<Tensor>>> answers = new ArrayList<>();
       answeringNodes.forEach(node -> answers.add(done.get(node)));
-      CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenRun(this::answer);
+      CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+        if (error == null) {
+          try {
+            answer();
+          } catch (RuntimeException e) {
+            result.completeExceptionally(ServalException.of(e));
+          }
+        } else {
+          // A node's own failure has answered already; anything else (a bug here) must not leave the caller waiting.
+          result.completeExceptionally(ServalException.of(error));
+        }
+      });
       if (request.deadlineNanos() != 0) {
         Runnable stopTimer = clock.schedule(this::deadlinePassed, request.deadlineNanos() - clock.nanoTime());
         result.whenComplete((value, error) -> stopTimer.run());
