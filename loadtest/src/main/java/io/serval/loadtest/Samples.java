@@ -120,6 +120,12 @@ final class Samples {
     }
     long[] shape = shape(options, input);
     int size = InputTensor.elementBytes(input.datatype());
+    if (size == 0 && InputTensor.elementCount(shape) == 1) {
+      // A file for one BYTES element (an image, a text) is that element, sent with its length prefix.
+      byte[] element = ByteBuffer.allocate(Integer.BYTES + bytes.length).order(ByteOrder.LITTLE_ENDIAN)
+          .putInt(bytes.length).put(bytes).array();
+      return new InputTensor(input.name(), input.datatype(), shape, element);
+    }
     if (size > 0 && bytes.length != InputTensor.elementCount(shape) * size) {
       throw new IllegalArgumentException(what + ": " + bytes.length + " bytes, expected "
           + InputTensor.elementCount(shape) * size + " for " + input.datatype() + Arrays.toString(shape)
