@@ -57,10 +57,10 @@ public final class ImageInvertOperator implements Operator {
   public CompletableFuture<List<Tensor>> run(Map<String, Tensor> inputs, NodeContext context) {
     Tensor pixels = inputs.get("pixels");
     Images.require("pixels", pixels);
-    byte[] in = Images.bytes(pixels);
-    if (!always && borderMean(in, (int) pixels.dim(0), (int) pixels.dim(1), (int) pixels.dim(2)) <= 127) {
+    if (!always && borderMean(pixels.data(), (int) pixels.dim(0), (int) pixels.dim(1), (int) pixels.dim(2)) <= 127) {
       return CompletableFuture.completedFuture(List.of(pixels.withName("pixels")));
     }
+    byte[] in = Images.bytes(pixels);
     ByteBuffer out = context.memory().allocate(in.length);
     for (int i = 0; i < in.length; i++) {
       out.put(i, (byte) (255 - (in[i] & 0xff)));
@@ -70,7 +70,7 @@ public final class ImageInvertOperator implements Operator {
   }
 
   /** The mean value on the first and last rows and columns, each pixel counted once. */
-  private static double borderMean(byte[] in, int height, int width, int channels) {
+  private static double borderMean(ByteBuffer in, int height, int width, int channels) {
     long sum = 0;
     long count = 0;
     for (int y = 0; y < height; y++) {
@@ -78,7 +78,7 @@ public final class ImageInvertOperator implements Operator {
       for (int x = 0; x < width; x += edgeRow || width == 1 ? 1 : width - 1) {
         int at = (y * width + x) * channels;
         for (int c = 0; c < channels; c++) {
-          sum += in[at + c] & 0xff;
+          sum += in.get(at + c) & 0xff;
         }
         count += channels;
       }

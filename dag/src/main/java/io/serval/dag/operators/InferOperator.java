@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code op: infer}, {@code params: {model: NAME, version: V}}: runs a served model. Its inputs and outputs are
@@ -111,16 +112,21 @@ public final class InferOperator implements Operator {
       return infer(servable, named, context);
     }
     // More rows than the model takes at once: its batches, run at the same time, answered as one.
+    List<List<byte[]>> elements = new ArrayList<>();
+    for (Tensor tensor : named) {
+      if (tensor.rank() == 0 || tensor.dim(0) != rows) {
+        throw new InvalidInputException("input '" + tensor.name() + "' has shape " + Shapes.format(tensor.shape())
+            + " (expected: " + rows + " rows, as input '" + named.get(0).name() + "')");
+      }
+      // A BYTES tensor's elements are found once, not once per batch.
+      elements.add(tensor.dataType() == DataType.BYTES ? tensor.bytesElements() : null);
+    }
     List<CompletableFuture<List<Tensor>>> parts = new ArrayList<>();
     for (long from = 0; from < rows; from += maxBatch) {
       long to = Math.min(rows, from + maxBatch);
       List<Tensor> part = new ArrayList<>();
-      for (Tensor tensor : named) {
-        if (tensor.rank() == 0 || tensor.dim(0) != rows) {
-          throw new InvalidInputException("input '" + tensor.name() + "' has shape " + Shapes.format(tensor.shape())
-              + " (expected: " + rows + " rows, as input '" + named.get(0).name() + "')");
-        }
-        part.add(rowsOf(tensor, from, to, context));
+      for (int i = 0; i < named.size(); i++) {
+        part.add(rowsOf(named.get(i), elements.get(i), from, to, context));
       }
       parts.add(infer(servable, part, context));
     }
@@ -155,17 +161,18 @@ public final class InferOperator implements Operator {
   }
 
   /** Rows {@code from} to {@code to} (exclusive) of {@code tensor}: a view for fixed-size types, a copy for BYTES. */
-  private static Tensor rowsOf(Tensor tensor, long from, long to, NodeContext context) {
+  private static Tensor rowsOf(Tensor tensor, @Nullable List<byte[]> bytesElements, long from, long to,
+      NodeContext context) {
     long[] shape = tensor.shape().clone();
     shape[0] = to - from;
     long perRow = tensor.elementCount() / tensor.dim(0);
-    if (tensor.dataType() != DataType.BYTES) {
+    if (bytesElements == null) {
       int rowBytes = Math.toIntExact(perRow * tensor.dataType().byteSize());
       ByteBuffer data = tensor.data();
       data.limit(Math.toIntExact(to * rowBytes)).position(Math.toIntExact(from * rowBytes));
       return Tensor.of(tensor.name(), tensor.dataType(), shape, data.slice());
     }
-    List<byte[]> elements = tensor.bytesElements().subList(Math.toIntExact(from * perRow),
+    List<byte[]> elements = bytesElements.subList(Math.toIntExact(from * perRow),
         Math.toIntExact(to * perRow));
     long bytes = 0;
     for (byte[] element : elements) {
