@@ -19,12 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code op: ocr.ctc_decode}, {@code params: {dictionary, blank, append_space}}: input {@code probabilities} (FP32
+ * {@code op: ocr.ctc_decode}, {@code params: {dictionary, blank, append_space, word_gap}}: input {@code probabilities} (FP32
  * [lines, steps, classes], what a CTC text recognition model gives, as PP-OCR's {@code softmax_11.tmp_0}), outputs
  * {@code text} (BYTES [lines], UTF-8) and {@code scores} (FP32 [lines]): each line decoded greedily.
  *
@@ -39,6 +40,14 @@ import java.util.concurrent.CompletableFuture;
  * probabilities, computed in double precision and rounded once to FP32; a line where nothing remains is the empty
  * string with score 0.
  *
+ * <p>{@code word_gap} (steps, default 0: off) puts back spaces a recogniser drops between words of Latin letters
+ * and digits, as PP-OCR's general Chinese model often does: between two kept classes that are each an ASCII letter
+ * or digit, a space is written when the blank steps between them (from the last step of the one to the first of the
+ * next) number at least the line's median such gap plus {@code word_gap}. A word space is wider than the space
+ * between letters, and the median measures that space in the line's own scale, so the rule holds for any font size
+ * the crop was resized from. It leaves text in other scripts as the model read it. The spaces it adds are not
+ * scored.
+ *
  * <p>The dictionary is a UTF-8 file, relative to the pipeline's folder or absolute, of one class per line: lines
  * end with \n, \r\n or \r (the last one may end without), a byte order mark at its start is skipped, and a line is
  * taken as it is, spaces included. An empty line is a class of its own whose character is empty, as PaddleOCR reads
@@ -52,11 +61,19 @@ public final class CtcDecodeOperator implements Operator {
   private final byte[][] characters;
   private final int blank;
   private final String expected;
+  /** Whether each class is a single ASCII letter or digit, the classes {@code word_gap} separates. */
+  private final boolean[] wordCharacters;
+  private final int wordGap;
 
-  private CtcDecodeOperator(byte[][] characters, int blank, String expected) {
+  private CtcDecodeOperator(byte[][] characters, int blank, String expected, int wordGap) {
     this.characters = characters;
     this.blank = blank;
     this.expected = expected;
+    this.wordGap = wordGap;
+    this.wordCharacters = new boolean[characters.length];
+    for (int c = 0; c < characters.length; c++) {
+      wordCharacters[c] = characters[c].length == 1 && Character.isLetterOrDigit(characters[c][0]);
+    }
   }
 
   /** The factory ServiceLoader finds. */
@@ -68,7 +85,7 @@ public final class CtcDecodeOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("dictionary", "blank", "append_space"));
+      parameters.rejectUnknown(List.of("dictionary", "blank", "append_space", "word_gap"));
       Path file = parameters.file("dictionary");
       String name = parameters.string("dictionary");
       List<String> lines = lines(file, name);
@@ -86,7 +103,8 @@ public final class CtcDecodeOperator implements Operator {
       String expected = characters.length + ", for the blank" + (appendSpace ? ", " : " and ") + "the "
           + lines.size() + " lines of params.dictionary '" + name + "'"
           + (appendSpace ? " and the appended space" : "");
-      return new CtcDecodeOperator(characters, blank, expected);
+      int wordGap = parameters.integer("word_gap", 0, 0, Integer.MAX_VALUE);
+      return new CtcDecodeOperator(characters, blank, expected, wordGap);
     }
 
     /** The dictionary's lines. */
@@ -153,11 +171,14 @@ public final class CtcDecodeOperator implements Operator {
     byte[][] texts = new byte[lines][];
     ByteBuffer scores = context.memory().allocate((long) lines * Float.BYTES);
     ByteArrayOutputStream text = new ByteArrayOutputStream();
+    // The classes kept in a line, with the first and last step of each.
+    int[] kept = new int[steps];
+    int[] first = new int[steps];
+    int[] last = new int[steps];
     long textBytes = 0;
     for (int n = 0; n < lines; n++) {
-      text.reset();
       double sum = 0;
-      int kept = 0;
+      int count = 0;
       int previous = -1;
       for (int t = 0; t < steps; t++) {
         int start = (n * steps + t) * classes;
@@ -171,15 +192,29 @@ public final class CtcDecodeOperator implements Operator {
           }
         }
         if (best != previous && best != blank) {
-          text.writeBytes(characters[best]);
+          kept[count] = best;
+          first[count] = t;
+          last[count] = t;
           sum += max;
-          kept++;
+          count++;
+        } else if (best == previous && best != blank) {
+          last[count - 1] = t;
         }
         previous = best;
       }
+      double spaceAt = wordGap == 0 ? Double.POSITIVE_INFINITY : medianWordGap(kept, first, last, count) + wordGap;
+      text.reset();
+      for (int k = 0; k < count; k++) {
+        boolean betweenWords = k > 0 && wordCharacters[kept[k - 1]] && wordCharacters[kept[k]]
+            && first[k] - last[k - 1] - 1 >= spaceAt;
+        if (betweenWords) {
+          text.write(' ');
+        }
+        text.writeBytes(characters[kept[k]]);
+      }
       texts[n] = text.toByteArray();
       textBytes += Integer.BYTES + texts[n].length;
-      scores.putFloat(n * Float.BYTES, kept == 0 ? 0 : (float) (sum / kept));
+      scores.putFloat(n * Float.BYTES, count == 0 ? 0 : (float) (sum / count));
     }
     ByteBuffer encoded = context.memory().allocate(textBytes);
     for (byte[] line : texts) {
@@ -189,5 +224,24 @@ public final class CtcDecodeOperator implements Operator {
     return CompletableFuture.completedFuture(List.of(
         Tensor.of("text", DataType.BYTES, new long[] {lines}, encoded),
         Tensor.of("scores", DataType.FP32, new long[] {lines}, scores)));
+  }
+
+  /**
+   * The median of the blank steps between neighbouring kept classes that are both letters or digits (the mean of
+   * the middle two for an even count), or positive infinity when there are no such neighbours.
+   */
+  private double medianWordGap(int[] kept, int[] first, int[] last, int count) {
+    int[] gaps = new int[Math.max(count - 1, 0)];
+    int size = 0;
+    for (int k = 1; k < count; k++) {
+      if (wordCharacters[kept[k - 1]] && wordCharacters[kept[k]]) {
+        gaps[size++] = first[k] - last[k - 1] - 1;
+      }
+    }
+    if (size == 0) {
+      return Double.POSITIVE_INFINITY;
+    }
+    Arrays.sort(gaps, 0, size);
+    return size % 2 == 1 ? gaps[size / 2] : (gaps[size / 2 - 1] + gaps[size / 2]) / 2.0;
   }
 }

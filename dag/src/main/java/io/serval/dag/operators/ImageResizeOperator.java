@@ -27,6 +27,11 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@code keep_ratio_pad}, {@code {width, height, pad_value}}: scaled by one ratio to fit inside width x height
  *       (the fitting side exactly, the other rounded to nearest, halves up), placed at the top left and padded
  *       right and bottom with {@code pad_value} (0 to 255, default 0); output [height, width, C].
+ *   <li>{@code height_pad}, {@code {width, height, pad_value}}: PaddleOCR's resize of a text line for its
+ *       classifier and recogniser. The height to {@code height}, the width scaled by the same ratio and rounded up
+ *       ({@code ceil(height * inWidth / inHeight)}), squeezed to {@code width} when it would be wider, and the rest
+ *       on the right padded with {@code pad_value}; output [height, width, C]. Unlike {@code keep_ratio_pad}, a long
+ *       line keeps the full height (its letters narrowed) rather than shrinking to a sliver.
  *   <li>{@code multiple_of}, {@code {multiple, max_side}}: each side a multiple of {@code multiple}, as OCR text
  *       detection models take (PaddleOCR's {@code {multiple: 32, max_side: 960}}). An image whose longer side is
  *       over {@code max_side} is first scaled by one ratio so that side is {@code max_side}, the other
@@ -48,7 +53,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ImageResizeOperator implements Operator {
   static final int MAX_SIDE = 65535;
-  private static final List<String> MODES = List.of("exact", "shorter_side", "keep_ratio_pad", "multiple_of");
+  private static final List<String> MODES = List.of("exact", "shorter_side", "keep_ratio_pad", "height_pad",
+      "multiple_of");
 
   private final String mode;
   private final int width;
@@ -155,6 +161,11 @@ public final class ImageResizeOperator implements Operator {
         int longer = Math.max(inWidth, inHeight);
         outHeight = scaledHeight = nearestMultiple(longer > maxSide ? (long) inHeight * maxSide / longer : inHeight);
         outWidth = scaledWidth = nearestMultiple(longer > maxSide ? (long) inWidth * maxSide / longer : inWidth);
+      }
+      case "height_pad" -> {
+        outHeight = scaledHeight = height;
+        outWidth = width;
+        scaledWidth = Math.max(1, Math.min(width, ((long) height * inWidth + inHeight - 1) / inHeight));
       }
       default -> {
         outHeight = height;

@@ -14,6 +14,7 @@ import io.serval.dag.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +72,25 @@ class CtcDecodeOperatorTest {
     assertThat(out.get(0).bytesElements().get(0)).hasSize(1 + 1 + 1 + 3 + 2);
     assertThat(out.get(1).shape()).containsExactly(2);
     assertThat(floats(out.get(1))).containsExactly(0.65f, 0.5f);
+  }
+
+  @Test
+  void wordGapPutsASpaceBetweenLettersFartherApartThanTheLinesMedianGap() throws Exception {
+    Pipeline pipeline = compile(decode("{dictionary: keys.txt, word_gap: 2}", "[-1, -1, 6]"), FOLDER);
+    float[] sure = new float[12];
+    Arrays.fill(sure, 1);
+
+    List<Tensor> out = run(pipeline, probabilities(6,
+        new int[][] {{1, 0, 2, 0, 1, 0, 0, 0, 2, 0, 1, 0}, {1, 1, 1, 0, 2, 0, 0, 0, 2, 2, 0, 1},
+            {1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 2, 0}, {1, 0, 0, 0, 2, 0, 5, 0, 0, 0, 0, 1}},
+        new float[][] {sure, sure, sure, sure}));
+
+    // Line 0: a b a b a with gaps 1, 1, 3, 1: the median is 1, so the gap of 3 = 1 + 2 is a word space.
+    // Line 1: a over steps 0-2, b at 4, b over 8-9, a at 11: gaps (from a class's last step) 1, 3, 1, the same.
+    // Line 2: 猫 is not a letter or digit of ASCII, so the gaps beside it never make spaces.
+    // Line 3: the model's own space parts a b from a; the one pair of letters left (gap 3) is its own median.
+    assertThat(strings(out.get(0))).containsExactly("aba ba", "ab ba", "a猫b", "ab a");
+    assertThat(floats(out.get(1))).containsExactly(1f, 1f, 1f, 1f);
   }
 
   @Test
@@ -133,6 +153,8 @@ class CtcDecodeOperatorTest {
         .containsExactly("pipeline.yaml: node 'n': params.blank: is 6 (expected: an integer from 0 to 5)");
     assertThat(problems(decode("{dictionary: keys.txt, append_space: 1}", "[-1, -1, 6]"), FOLDER))
         .containsExactly("pipeline.yaml: node 'n': params.append_space: is 1 (expected: true or false)");
+    assertThat(problems(decode("{dictionary: keys.txt, word_gap: -1}", "[-1, -1, 6]"), FOLDER))
+        .containsExactly("pipeline.yaml: node 'n': params.word_gap: is -1 (expected: an integer >= 0)");
     assertThat(problems(yaml("ocr.ctc_decode", "{dictionary: keys.txt}", "probabilities", "FP16", "[-1, -1, 6]",
         "text"), FOLDER))
         .containsExactly("pipeline.yaml: node 'n': inputs.probabilities: FP16[-1,-1,6] (expected: FP32 [lines, steps,"

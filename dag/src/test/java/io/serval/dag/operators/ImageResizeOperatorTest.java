@@ -105,14 +105,34 @@ class ImageResizeOperatorTest {
   }
 
   @Test
+  void heightPadKeepsTheHeightAndSqueezesOnlyLinesWiderThanTheWidth() throws Exception {
+    Pipeline pipeline = resize("{mode: height_pad, width: 3, height: 1, pad_value: 9}", "[-1, -1, 1]");
+    assertThat(pipeline.signature().outputs().get(0).toString()).isEqualTo("pixels:UINT8[1,3,1]");
+
+    // 4 wide, 2 high: the height 2 -> 1 (ratio 1/2), the width ceil(1 * 4 / 2) = 2, each pixel the mean of a 2 x 2
+    // block as in keep_ratio_pad's test; the third column is padding.
+    Tensor narrow = run(pipeline, uint8("pixels", new long[] {2, 4, 1}, 0, 40, 80, 120, 20, 60, 100, 140)).get(0);
+    assertThat(unsigned(narrow)).containsExactly(30, 110, 9);
+    // 3 wide, 2 high: ceil(1 * 3 / 2) = ceil(1.5) = 2 (rounded up, as PaddleOCR's math.ceil). sx = (x + 0.5) * 1.5
+    // - 0.5 = 0.25, 1.75; sy = 0.5: row means 10, 20, 30, blended (10 * 0.75 + 20 * 0.25 = 12.5 -> 13, 20 * 0.25 +
+    // 30 * 0.75 = 27.5 -> 28).
+    Tensor rounded = run(pipeline, uint8("pixels", new long[] {2, 3, 1}, 0, 10, 20, 20, 30, 40)).get(0);
+    assertThat(unsigned(rounded)).containsExactly(13, 28, 9);
+    // 12 wide, 2 high would be 6 wide at height 1: squeezed to the 3 of the width, full height, no padding.
+    Tensor wide = run(pipeline, uint8("pixels", new long[] {2, 12, 1}, new int[24])).get(0);
+    assertThat(wide.shape()).containsExactly(1, 3, 1);
+    assertThat(unsigned(wide)).containsExactly(0, 0, 0);
+  }
+
+  @Test
   void refusesModesAndSizesThatDoNotFit() {
     String dims = "[-1, -1, 3]";
     assertThat(problems(yaml("image.resize", "{width: 2, height: 2}", "pixels", "UINT8", dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.mode: missing (expected one of: exact, shorter_side,"
-            + " keep_ratio_pad, multiple_of)");
+            + " keep_ratio_pad, height_pad, multiple_of)");
     assertThat(problems(yaml("image.resize", "{mode: stretch}", "pixels", "UINT8", dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.mode: is stretch (expected one of: exact, shorter_side,"
-            + " keep_ratio_pad, multiple_of)");
+            + " keep_ratio_pad, height_pad, multiple_of)");
     assertThat(problems(yaml("image.resize", "{mode: exact, width: 2, height: 2, size: 3}", "pixels", "UINT8",
         dims, "pixels")))
         .containsExactly("pipeline.yaml: node 'n': params.size: not used by mode exact (expected: width, height)");
