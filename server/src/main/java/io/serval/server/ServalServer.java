@@ -55,6 +55,7 @@ import io.serval.server.protocol.v2.grpc.V2GrpcService;
 import io.serval.server.protocol.v2.http.HttpErrors;
 import io.serval.server.protocol.v2.http.V2HttpService;
 import io.serval.server.repository.ModelRepository;
+import io.serval.server.repository.RepositoryControl;
 import io.serval.server.repository.ModelVersion;
 import io.serval.server.security.ServalSecurity;
 import io.serval.server.warmup.Warmup;
@@ -83,6 +84,7 @@ public final class ServalServer implements AutoCloseable {
   private final ServerConfig config;
   private final EngineRegistry engines;
   private final ModelRepository repository;
+  private final RepositoryControl control;
   private final ServedPipelines pipelines;
   private final ServerStatus status;
   private final Server server;
@@ -90,12 +92,13 @@ public final class ServalServer implements AutoCloseable {
   private final List<Integer> ports;
 
   private ServalServer(
-      ServerConfig config, EngineRegistry engines, ModelRepository repository, ServedPipelines pipelines,
-      ServerStatus status, Server server, List<Integer> ports) {
+      ServerConfig config, EngineRegistry engines, ModelRepository repository, RepositoryControl control,
+      ServedPipelines pipelines, ServerStatus status, Server server, List<Integer> ports) {
     this.ports = ports;
     this.config = config;
     this.engines = engines;
     this.repository = repository;
+    this.control = control;
     this.pipelines = pipelines;
     this.status = status;
     this.server = server;
@@ -119,7 +122,10 @@ public final class ServalServer implements AutoCloseable {
     EngineRegistry engines = EngineRegistry.create(config);
     ModelRepository repository;
     try {
-      repository = ModelRepository.load(config.modelRepositories(), engines, registry);
+      ServerConfig.Repository watching = config.repository();
+      repository = ModelRepository.load(config.modelRepositories(), engines, registry, new ModelRepository.Settings(
+          watching.settleMillis(), watching.readyFile(), config.shutdownTimeoutSeconds() * 1000L,
+          watching.warmupRequests()));
     } catch (ConfigException e) {
       engines.close();
       throw e;
@@ -134,6 +140,13 @@ public final class ServalServer implements AutoCloseable {
         .register(registry);
     ModelServables models = new ModelServables(repository, cache, config.maxRequestElements());
     ServedPipelines pipelines = ServedPipelines.load(repository.pipelineFolders(), models::resolve, registry);
+    repository.onRetired(version -> cache.invalidate(version.modelName(), version.generation()));
+    repository.onChange(() -> {
+      pipelines.reload(repository.pipelineFolders());
+      status.repositoryChanged();
+    });
+    RepositoryControl control = RepositoryControl.start(config.modelControlMode(), repository,
+        config.modelRepositories(), config.repository());
     InferenceService inference = new InferenceService(models, pipelines);
     AdmissionControl admission =
         AdmissionControl.of(config.inflight().requests(), config.inflight().bytes(), registry);
@@ -149,7 +162,7 @@ public final class ServalServer implements AutoCloseable {
             Duration.ofMillis(Math.min(500, config.shutdownTimeoutSeconds() * 1000L)),
             Duration.ofSeconds(config.shutdownTimeoutSeconds()))
         .errorHandler(new JsonErrors());
-    V2HttpService.of(inference, messages, status, config.maxRequestBytes()).bindTo(sb);
+    V2HttpService.of(inference, messages, status, control, config.maxRequestBytes()).bindTo(sb);
     new PipelineRestService(inference, config.maxRequestBytes()).bindTo(sb);
     // One budget for all prediction calls, taken before a body is read.
     for (String infer : new String[] {"glob:/v2/models/*/infer", "glob:/v2/models/*/versions/*/infer",
@@ -160,7 +173,7 @@ public final class ServalServer implements AutoCloseable {
     // The ports (TLS or not), the management listener and access control: added after admission control and
     // before the logging decorators, so it runs before the first and inside the others (later decorators wrap).
     security.configure(sb);
-    bindGrpc(sb, new V2GrpcService(inference, messages, status, config.inflight().perStream()),
+    bindGrpc(sb, new V2GrpcService(inference, messages, status, control, config.inflight().perStream()),
         GrpcHealthCheckService.builder().checkers(status.healthChecker()).build(), config.maxRequestBytes());
     sb.service("/metrics", (ctx, req) -> HttpResponse.of(
         HttpStatus.OK, MediaType.parse("text/plain; version=0.0.4; charset=utf-8"), registry.scrape()));
@@ -187,6 +200,7 @@ public final class ServalServer implements AutoCloseable {
     try {
       server.start().join();
     } catch (RuntimeException e) {
+      control.close();
       repository.close();
       pipelines.close();
       engines.close();
@@ -199,7 +213,7 @@ public final class ServalServer implements AutoCloseable {
     log.info("Serval {} serving {} model(s) and {} pipeline(s) on ports {} (http), {} (grpc), {} (metrics), {}"
         + " (management); ready: {}", version(), repository.models().size(), pipelines.all().size(), ports.get(0),
         ports.get(1), ports.get(2), ports.get(3), status.ready());
-    return new ServalServer(config, engines, repository, pipelines, status, server, List.copyOf(ports));
+    return new ServalServer(config, engines, repository, control, pipelines, status, server, List.copyOf(ports));
   }
 
   /** Drives the request path through the front ends until it is compiled, before the server reports ready. */
@@ -309,6 +323,7 @@ public final class ServalServer implements AutoCloseable {
     }
     log.info("Serval stopping: draining in-flight requests for up to {} s", config.shutdownTimeoutSeconds());
     status.stopping();
+    control.close();
     // Drain first, while the server still writes answers: queued and running requests finish (or are stopped at
     // the deadline and answered), new ones get 503. Then Armeria's own graceful stop flushes the answers.
     repository.close(config.shutdownTimeoutSeconds() * 1000L);

@@ -44,6 +44,11 @@ public final class ServerStatus {
     readiness.changed();
   }
 
+  /** The repository changed: watchers hear it, as readiness may have changed with it. */
+  void repositoryChanged() {
+    readiness.changed();
+  }
+
   void stopping() {
     stopping = true;
     readiness.changed();

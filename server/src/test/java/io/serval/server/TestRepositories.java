@@ -98,6 +98,35 @@ public final class TestRepositories {
     }
   }
 
+  /**
+   * The affine test model with its added constant set to {@code offset}: y = 2x + offset, a real ONNX model whose
+   * every answer tells which one ran. The constant is the initializer {@code one} that make_affine.py writes as
+   * 4 raw little-endian FP32 bytes, the only float 1.0 in the file; it is overwritten in place.
+   */
+  static byte[] affineWithOffset(float offset) {
+    byte[] model;
+    try (java.io.InputStream in = TestRepositories.class.getResourceAsStream("/models/affine/affine.onnx")) {
+      model = java.util.Objects.requireNonNull(in, "affine.onnx").readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    byte[] one = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(1f).array();
+    int at = -1;
+    for (int i = 0; i + 4 <= model.length; i++) {
+      if (java.util.Arrays.equals(model, i, i + 4, one, 0, 4)) {
+        if (at >= 0) {
+          throw new IllegalStateException("affine.onnx holds float 1.0 twice; regenerate it with make_affine.py");
+        }
+        at = i;
+      }
+    }
+    if (at < 0) {
+      throw new IllegalStateException("affine.onnx has no float 1.0; regenerate it with make_affine.py");
+    }
+    ByteBuffer.wrap(model, at, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(offset);
+    return model;
+  }
+
   /** The golden input, float32 [2,3,48,192]: an upright and a rotated text line. */
   public static float[] goldenInput() {
     return floats(BUILT_IN.resolve("golden").resolve("input_x.bin"));

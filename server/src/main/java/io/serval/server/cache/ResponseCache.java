@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * ResponseCache cache = ResponseCache.ofMaxBytes(256 << 20);
- * ResponseCache.Key key = cache.key("cls", "1", inputs, outputs);
+ * ResponseCache.Key key = cache.key("cls", "1", version.generation(), inputs, outputs);
  * List<Tensor> hit = cache.get(key);
  * }</pre>
  */
@@ -61,8 +61,13 @@ public final class ResponseCache {
     return (int) Math.min(Integer.MAX_VALUE, bytes);
   }
 
-  /** The key of a request. */
-  public Key key(String model, String version, List<Tensor> inputs, List<RequestedOutput> outputs) {
+  /**
+   * The key of a request to one load of a model version: {@code generation} tells a version reloaded under the
+   * same number from the load before, so no answer of an old load is ever served for a new one (and {@link
+   * #invalidate} drops the old load's entries once it is retired).
+   */
+  public Key key(String model, String version, long generation, List<Tensor> inputs,
+      List<RequestedOutput> outputs) {
     MessageDigest digest = sha256();
     for (Tensor input : inputs) {
       digest.update(input.name().getBytes(StandardCharsets.UTF_8));
@@ -81,7 +86,7 @@ public final class ResponseCache {
       digest.update(output.name().getBytes(StandardCharsets.UTF_8));
       digest.update(ByteBuffer.allocate(4).putInt(output.classification()).flip());
     }
-    return new Key(model, version, digest.digest());
+    return new Key(model, version, generation, digest.digest());
   }
 
   public @Nullable List<Tensor> get(Key key) {
@@ -104,9 +109,9 @@ public final class ResponseCache {
         .register(registry);
   }
 
-  /** Drops every entry of one model version, when it is unloaded. */
-  public void invalidate(String model, String version) {
-    cache.asMap().keySet().removeIf(key -> key.model.equals(model) && key.version.equals(version));
+  /** Drops every entry of one load of a model, when it is retired (unloaded, or replaced by a reload). */
+  public void invalidate(String model, long generation) {
+    cache.asMap().keySet().removeIf(key -> key.model.equals(model) && key.generation == generation);
   }
 
   /** The bytes the cache holds now, as its bound counts them. */
@@ -128,22 +133,24 @@ public final class ResponseCache {
     }
   }
 
-  /** A request's identity: model, version and the digest of its inputs and requested outputs. */
+  /** A request's identity: model, version, load generation and the digest of its inputs and requested outputs. */
   public static final class Key {
     private final String model;
     private final String version;
+    private final long generation;
     private final byte[] digest;
 
-    private Key(String model, String version, byte[] digest) {
+    private Key(String model, String version, long generation, byte[] digest) {
       this.model = model;
       this.version = version;
+      this.generation = generation;
       this.digest = digest;
     }
 
     @Override
     public boolean equals(Object o) {
       return o instanceof Key && ((Key) o).model.equals(model) && ((Key) o).version.equals(version)
-          && Arrays.equals(((Key) o).digest, digest);
+          && ((Key) o).generation == generation && Arrays.equals(((Key) o).digest, digest);
     }
 
     @Override

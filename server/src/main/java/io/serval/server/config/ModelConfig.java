@@ -29,14 +29,15 @@ import org.jspecify.annotations.Nullable;
  * all: true} or {@code specific: [..]}), {@code instances}, {@code default_model_filename}, {@code inputs} and
  * {@code outputs} ({@code name}, {@code datatype}, {@code dims} without the batch dimension, and for outputs
  * {@code labels}: a file with one class label per line), {@code parameters} (engine-specific strings), {@code
- * dynamic_batching} ({@link BatchingConfig}) and {@code response_cache} ({@code enable: true}). Inputs and outputs
- * left out are taken from the model file.
+ * dynamic_batching} ({@link BatchingConfig}), {@code response_cache} ({@code enable: true}) and {@code required}
+ * (default true: the server is ready only when the model is; false for a model it may serve without). Inputs and
+ * outputs left out are taken from the model file.
  */
 public final class ModelConfig {
   /** The max_batch_size chosen when the configuration leaves it out and the model can batch, as Triton does. */
   public static final int AUTO_MAX_BATCH_SIZE = 4;
 
-  static final String FILE_NAME = "config.yaml";
+  public static final String FILE_NAME = "config.yaml";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> FIELDS =
       Set.of(
@@ -52,7 +53,8 @@ public final class ModelConfig {
           "parameters",
           "dynamic_batching",
           "response_cache",
-          "max_run_time_ms");
+          "max_run_time_ms",
+          "required");
   /** A run that takes a minute on a CPU is hung, not slow. */
   static final long DEFAULT_MAX_RUN_TIME_MS = 60_000;
   private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "dims");
@@ -72,6 +74,7 @@ public final class ModelConfig {
   private final Map<String, String> parameters;
   private final BatchingConfig batching;
   private final boolean responseCache;
+  private final boolean required;
   private final long maxRunTimeMillis;
 
   private ModelConfig(
@@ -89,7 +92,8 @@ public final class ModelConfig {
       Map<String, String> parameters,
       BatchingConfig batching,
       boolean responseCache,
-      long maxRunTimeMillis) {
+      long maxRunTimeMillis,
+      boolean required) {
     this.name = name;
     this.directory = directory;
     this.source = source;
@@ -105,6 +109,7 @@ public final class ModelConfig {
     this.batching = batching;
     this.responseCache = responseCache;
     this.maxRunTimeMillis = maxRunTimeMillis;
+    this.required = required;
   }
 
   /**
@@ -161,6 +166,7 @@ public final class ModelConfig {
       responseCache = cache.bool("enable", false);
     }
     long maxRunTime = root.integer("max_run_time_ms", DEFAULT_MAX_RUN_TIME_MS, 0, Long.MAX_VALUE / 1_000_000);
+    boolean required = root.bool("required", true);
     root.throwIfErrors();
     return new ModelConfig(
         name,
@@ -177,7 +183,8 @@ public final class ModelConfig {
         parameters,
         batching,
         responseCache,
-        maxRunTime);
+        maxRunTime,
+        required);
   }
 
   private static long line(JsonProcessingException e) {
@@ -303,7 +310,8 @@ public final class ModelConfig {
         parameters,
         batching,
         responseCache,
-        maxRunTimeMillis);
+        maxRunTimeMillis,
+        required);
   }
 
   private static boolean hasOpenFirstDim(TensorSpec spec) {
@@ -463,6 +471,11 @@ public final class ModelConfig {
    */
   public java.time.Duration maxRunTime() {
     return java.time.Duration.ofMillis(maxRunTimeMillis);
+  }
+
+  /** Whether the server is ready only when this model is. */
+  public boolean required() {
+    return required;
   }
 
   public boolean responseCache() {

@@ -50,7 +50,9 @@ public final class ServerConfig {
           "tls",
           "auth",
           "management",
-          "warmup");
+          "warmup",
+          "model_control_mode",
+          "repository");
   private static final Set<String> LIMITS = Set.of("max_request_bytes", "max_request_elements",
       "max_inflight_requests", "max_inflight_bytes", "max_stream_inflight");
   private static final Set<String> TLS = Set.of("cert", "key", "client_ca");
@@ -58,6 +60,10 @@ public final class ServerConfig {
   private static final Set<String> TOKEN = Set.of("name", "sha256", "scopes");
   private static final Set<String> MANAGEMENT = Set.of("port", "address");
   private static final Set<String> WARMUP = Set.of("requests", "max_seconds");
+  private static final Set<String> REPOSITORY = Set.of("poll_seconds", "settle_ms", "ready_file",
+      "warmup_requests");
+  /** How the repository takes changes: Triton's model control modes. */
+  public static final List<String> CONTROL_MODES = List.of("none", "poll", "explicit");
   /** The scopes a bearer token can hold: {@code infer} (every v2 call), {@code metrics}, {@code manage}. */
   public static final List<String> SCOPES = List.of("infer", "manage", "metrics");
   private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -80,6 +86,8 @@ public final class ServerConfig {
   private final int managementPort;
   private final InetAddress managementAddress;
   private final Warmup warmup;
+  private final String modelControlMode;
+  private final Repository repository;
 
   private ServerConfig(
       int httpPort,
@@ -98,7 +106,9 @@ public final class ServerConfig {
       List<Token> tokens,
       int managementPort,
       InetAddress managementAddress,
-      Warmup warmup) {
+      Warmup warmup,
+      String modelControlMode,
+      Repository repository) {
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
     this.metricsPort = metricsPort;
@@ -116,6 +126,8 @@ public final class ServerConfig {
     this.managementPort = managementPort;
     this.managementAddress = managementAddress;
     this.warmup = warmup;
+    this.modelControlMode = modelControlMode;
+    this.repository = repository;
   }
 
   /**
@@ -245,6 +257,19 @@ public final class ServerConfig {
     warmupNode.rejectUnknownFields(WARMUP);
     Warmup warmup = new Warmup((int) warmupNode.integer("requests", 20, 0, 1_000_000),
         (int) warmupNode.integer("max_seconds", 10, 1, 3600));
+    String mode = root.string("model_control_mode", "poll");
+    if (mode != null && !CONTROL_MODES.contains(mode)) {
+      root.error("model_control_mode", "'" + mode + "' (expected one of: " + String.join(", ", CONTROL_MODES) + ")");
+    }
+    ConfigReader repositoryNode = root.child("repository");
+    repositoryNode.rejectUnknownFields(REPOSITORY);
+    String readyFile = repositoryNode.string("ready_file", null);
+    if (readyFile != null && (readyFile.isEmpty() || readyFile.contains("/") || readyFile.contains("\\"))) {
+      repositoryNode.error("ready_file", "'" + readyFile + "' (expected: a file name, such as READY)");
+    }
+    Repository repository = new Repository((int) repositoryNode.integer("poll_seconds", 10, 1, 86_400),
+        repositoryNode.integer("settle_ms", 250, 0, 600_000), readyFile,
+        (int) repositoryNode.integer("warmup_requests", 4, 0, 10_000));
     root.throwIfErrors();
     return new ServerConfig(
         http,
@@ -263,7 +288,9 @@ public final class ServerConfig {
         tokens,
         managementPort,
         managementAddress,
-        warmup);
+        warmup,
+        mode == null ? "poll" : mode,
+        repository);
   }
 
   private static @Nullable Tls readTls(ConfigReader root) {
@@ -549,6 +576,28 @@ public final class ServerConfig {
   public Warmup warmup() {
     return warmup;
   }
+
+  /**
+   * How the repository takes changes after the start: {@code poll} (the default: watched, with file-system events
+   * and a rescan every {@link Repository#pollSeconds}), {@code explicit} (only through the repository API's load
+   * and unload) or {@code none} (never).
+   */
+  public String modelControlMode() {
+    return modelControlMode;
+  }
+
+  /** How new and changed model versions are taken in. */
+  public Repository repository() {
+    return repository;
+  }
+
+  /**
+   * How the repository takes versions in: a full rescan every {@code pollSeconds} besides file-system events; a
+   * version folder's files unchanged for {@code settleMillis} before it loads; the file a version folder must hold
+   * to count, when {@code readyFile} is set; and requests of generated inputs run into each new load before it
+   * takes traffic.
+   */
+  public record Repository(int pollSeconds, long settleMillis, @Nullable String readyFile, int warmupRequests) {}
 
   /**
    * The warm-up before ready: {@code requests} sent through each of gRPC and HTTP with binary tensors (a tenth as

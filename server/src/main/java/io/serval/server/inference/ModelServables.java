@@ -23,6 +23,6 @@ public final class ModelServables {
    * @throws io.serval.core.ModelUnavailableException for one that is known but not ready
    */
   public Servable resolve(String model, String version) {
-    return new ServedModel(repository.resolve(model, version), cache, maxRequestElements);
+    return new ServedModel(repository.resolve(model, version), version, this, cache, maxRequestElements);
   }
 }

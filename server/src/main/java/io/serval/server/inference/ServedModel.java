@@ -6,6 +6,7 @@ import io.serval.core.InferenceResult;
 import io.serval.core.InputValidator;
 import io.serval.core.InvalidInputException;
 import io.serval.core.ModelSignature;
+import io.serval.core.ModelUnavailableException;
 import io.serval.core.RequestTimings;
 import io.serval.core.RequestedOutput;
 import io.serval.core.Servable;
@@ -30,14 +31,23 @@ import org.jspecify.annotations.Nullable;
  * response cache when the model enables it, queues the run on the version's instance pool (where it may be
  * batched with others), applies the classification extension, and records statistics and metrics for every
  * outcome, cancellations included.
+ *
+ * <p>A request enters the version for as long as it runs there, so a version replaced by a reload finishes what
+ * it took. One that arrives after the version was retired (it was resolved just before the swap) is handed to
+ * what the name it asked for resolves to now: the new load, or a precise not-found when the version is gone.
  */
 final class ServedModel implements Servable {
   private final ModelVersion version;
+  private final String requestedVersion;
+  private final ModelServables servables;
   private final ResponseCache cache;
   private final long maxRequestElements;
 
-  ServedModel(ModelVersion version, ResponseCache cache, long maxRequestElements) {
+  ServedModel(ModelVersion version, String requestedVersion, ModelServables servables, ResponseCache cache,
+      long maxRequestElements) {
     this.version = version;
+    this.requestedVersion = requestedVersion;
+    this.servables = servables;
     this.cache = cache;
     this.maxRequestElements = maxRequestElements;
   }
@@ -69,6 +79,29 @@ final class ServedModel implements Servable {
 
   @Override
   public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
+    if (!version.enter()) {
+      try {
+        Servable now = servables.resolve(name(), requestedVersion);
+        if (now instanceof ServedModel served && served.version == version) {
+          throw new ModelUnavailableException(label() + " is being unloaded");
+        }
+        return now.infer(request, executor);
+      } catch (ServalException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    CompletableFuture<InferenceResult> answer;
+    try {
+      answer = run(request, executor);
+    } catch (RuntimeException e) {
+      version.exit();
+      throw e;
+    }
+    answer.whenComplete((result, error) -> version.exit());
+    return answer;
+  }
+
+  private CompletableFuture<InferenceResult> run(InferenceRequest request, Executor executor) {
     long started = System.nanoTime();
     ModelMetrics metrics = version.metrics();
     metrics.started();
@@ -80,7 +113,7 @@ final class ServedModel implements Servable {
       ResponseCache.Key key = null;
       if (version.config().responseCache()) {
         long lookup = System.nanoTime();
-        key = cache.key(name(), version(), request.inputs(), outputs);
+        key = cache.key(name(), version(), version.generation(), request.inputs(), outputs);
         List<Tensor> hit = cache.get(key);
         long now = System.nanoTime();
         if (hit != null) {

@@ -18,10 +18,12 @@ import io.serval.server.metrics.PipelineNodeMetrics;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,9 +33,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The repository's pipelines ({@code <repo>/<name>/pipeline.yaml}), compiled at start against the models. A
- * pipeline that fails to compile is not served: it is listed with every problem, and the rest serve. A pipeline
- * has one version, {@code 1}, and the statistics and metrics of a model.
+ * The repository's pipelines ({@code <repo>/<name>/pipeline.yaml}), compiled against the models at start and again
+ * after every change of the repository ({@link #reload}). A pipeline that fails to compile is not served: it is
+ * listed with every problem, and the rest serve; one that compiled before keeps serving its previous form, and its
+ * entry says why the new one was refused. A pipeline has one version, {@code 1}, and the statistics and metrics of
+ * a model, which carry over its recompilations.
  */
 public final class ServedPipelines implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServedPipelines.class);
@@ -54,7 +58,7 @@ public final class ServedPipelines implements AutoCloseable {
       return name;
     }
 
-    /** Why it is not served; empty when it is. */
+    /** Why it is not served, or why its latest form was refused; empty when there is no problem. */
     public String reason() {
       return reason;
     }
@@ -89,38 +93,73 @@ public final class ServedPipelines implements AutoCloseable {
     }
   }
 
-  private final Map<String, Entry> pipelines;
-  private final ExecutorService nodes;
+  /** A pipeline's meters, kept while it is in the repository. */
+  private record Meters(ModelMetrics metrics, PipelineNodeMetrics nodes) {}
 
-  private ServedPipelines(Map<String, Entry> pipelines, ExecutorService nodes) {
-    this.pipelines = pipelines;
+  private final PipelineCompiler compiler;
+  private final MeterRegistry registry;
+  private final ExecutorService nodes;
+  private final ConcurrentSkipListMap<String, Entry> pipelines = new ConcurrentSkipListMap<>();
+  private final Map<String, Meters> meters = new HashMap<>();
+
+  private ServedPipelines(PipelineCompiler compiler, MeterRegistry registry, ExecutorService nodes) {
+    this.compiler = compiler;
+    this.registry = registry;
     this.nodes = nodes;
   }
 
   /** Compiles the pipelines in {@code folders}; their {@code infer} nodes call {@code models}. */
   public static ServedPipelines load(Map<String, Path> folders, ServableResolver models, MeterRegistry registry) {
-    PipelineCompiler compiler = PipelineCompiler.withInstalledOperators(models);
     AtomicInteger threads = new AtomicInteger();
     ExecutorService nodes = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), task -> {
       Thread thread = new Thread(task, "serval-pipeline-" + threads.incrementAndGet());
       thread.setDaemon(true);
       return thread;
     });
-    Map<String, Entry> pipelines = new LinkedHashMap<>();
+    ServedPipelines pipelines =
+        new ServedPipelines(PipelineCompiler.withInstalledOperators(models), registry, nodes);
+    pipelines.reload(folders);
+    return pipelines;
+  }
+
+  /**
+   * Compiles the pipelines in {@code folders} anew against the models as they are now, and stops serving those no
+   * longer there. Requests under way finish on the form they started with.
+   */
+  public synchronized void reload(Map<String, Path> folders) {
     folders.forEach((name, folder) -> {
+      Entry previous = pipelines.get(name);
+      Meters pipelineMeters = meters.computeIfAbsent(name,
+          key -> new Meters(new ModelMetrics(registry, name, "1"), new PipelineNodeMetrics(registry, name)));
       try {
-        PipelineNodeMetrics nodeMetrics = new PipelineNodeMetrics(registry, name);
         Pipeline pipeline = compiler.compile(PipelineDefinition.read(name,
-            folder.resolve(ModelRepository.PIPELINE_FILE))).observedBy(nodeMetrics);
-        log.info("pipeline {}: {}", name, pipeline.signature());
+            folder.resolve(ModelRepository.PIPELINE_FILE))).observedBy(pipelineMeters.nodes());
+        if (previous == null || !previous.isReady()
+            || !previous.served().signature().toString().equals(pipeline.signature().toString())) {
+          log.info("pipeline {}: {}", name, pipeline.signature());
+        }
         pipelines.put(name, new Entry(name,
-            new ServedPipeline(pipeline, new ModelMetrics(registry, name, "1"), nodeMetrics, nodes), ""));
+            new ServedPipeline(pipeline, pipelineMeters.metrics(), nodes), ""));
       } catch (InvalidPipelineException e) {
+        String problems = String.join("; ", e.problems());
+        if (previous != null && previous.reason().endsWith(problems)) {
+          return;
+        }
         e.problems().forEach(problem -> log.error("pipeline {}: {}", name, problem));
-        pipelines.put(name, new Entry(name, null, String.join("; ", e.problems())));
+        boolean serving = previous != null && previous.isReady();
+        pipelines.put(name, new Entry(name, serving ? previous.served() : null, serving
+            ? "the pipeline as it is now is refused (its previous form keeps serving): " + problems : problems));
       }
     });
-    return new ServedPipelines(pipelines, nodes);
+    for (String name : List.copyOf(pipelines.keySet())) {
+      if (!folders.containsKey(name)) {
+        pipelines.remove(name);
+        Meters gone = meters.remove(name);
+        gone.metrics().close();
+        gone.nodes().close();
+        log.info("pipeline {}: removed", name);
+      }
+    }
   }
 
   /** The pipeline of that name, or {@code null} when there is none. */
@@ -133,11 +172,11 @@ public final class ServedPipelines implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     nodes.shutdown();
-    pipelines.values().stream().filter(Entry::isReady).forEach(entry -> {
-      entry.served().metrics().close();
-      entry.served().nodeMetrics.close();
+    meters.values().forEach(pipelineMeters -> {
+      pipelineMeters.metrics().close();
+      pipelineMeters.nodes().close();
     });
   }
 
@@ -149,13 +188,11 @@ public final class ServedPipelines implements AutoCloseable {
   public static final class ServedPipeline implements Servable {
     private final Pipeline pipeline;
     private final ModelMetrics metrics;
-    private final PipelineNodeMetrics nodeMetrics;
     private final Executor nodes;
 
-    ServedPipeline(Pipeline pipeline, ModelMetrics metrics, PipelineNodeMetrics nodeMetrics, Executor nodes) {
+    ServedPipeline(Pipeline pipeline, ModelMetrics metrics, Executor nodes) {
       this.pipeline = pipeline;
       this.metrics = metrics;
-      this.nodeMetrics = nodeMetrics;
       this.nodes = nodes;
     }
 

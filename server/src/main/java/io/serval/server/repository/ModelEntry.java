@@ -7,18 +7,31 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
-/** A model folder: its served versions, or the reason none could be (a broken configuration). */
+/**
+ * A model folder as it is served at one moment: its versions (loaded or failed), and the reason for the latest
+ * problem with the folder as a whole. Immutable: the repository replaces a model's entry as one step, so a request
+ * sees the versions before a change or after it, never half of it.
+ */
 public final class ModelEntry {
   private final String name;
   private final Path directory;
   private final String reason;
   private final NavigableMap<Long, ModelVersion> versions;
+  private final boolean unloaded;
+  private final boolean required;
 
-  ModelEntry(String name, Path directory, String reason, NavigableMap<Long, ModelVersion> versions) {
+  ModelEntry(String name, Path directory, String reason, NavigableMap<Long, ModelVersion> versions,
+      boolean unloaded, boolean required) {
     this.name = name;
     this.directory = directory;
     this.reason = reason;
     this.versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
+    this.unloaded = unloaded;
+    this.required = required;
+  }
+
+  ModelEntry(String name, Path directory, String reason, NavigableMap<Long, ModelVersion> versions) {
+    this(name, directory, reason, versions, false, true);
   }
 
   public String name() {
@@ -29,7 +42,10 @@ public final class ModelEntry {
     return directory;
   }
 
-  /** Why the model as a whole cannot be served; empty when its configuration is sound. */
+  /**
+   * The latest problem with the model as a whole (a broken configuration, a folder in two repositories, a reload
+   * that failed while older versions kept serving); empty when there is none.
+   */
   public String reason() {
     return reason;
   }
@@ -37,6 +53,16 @@ public final class ModelEntry {
   /** The versions the policy chose, loaded or failed, by number. */
   public NavigableMap<Long, ModelVersion> versions() {
     return versions;
+  }
+
+  /** Whether the model was unloaded through the repository API (and not loaded again since). */
+  public boolean unloaded() {
+    return unloaded;
+  }
+
+  /** Whether the server is ready only when this model is ({@code required} in its configuration, by default). */
+  public boolean required() {
+    return required;
   }
 
   /** The ready versions, highest first. */
@@ -49,6 +75,4 @@ public final class ModelEntry {
     List<ModelVersion> ready = readyVersions();
     return ready.isEmpty() ? null : ready.get(0);
   }
-
-
 }

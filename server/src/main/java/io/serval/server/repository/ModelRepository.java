@@ -2,6 +2,7 @@ package io.serval.server.repository;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.serval.core.InputValidator;
 import io.serval.core.InvalidInputException;
 import io.serval.core.ModelNotFoundException;
 import io.serval.core.ModelSignature;
@@ -20,19 +21,49 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
+import io.serval.core.MemoryScope;
+import io.serval.core.Tensor;
+import io.serval.core.TensorSpec;
+import io.serval.server.scheduling.QueueOptions;
+import io.serval.server.warmup.Warmup;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The models of one or more repository folders, loaded at start.
+ * The models of one or more repository folders, and the one place they change: at start, on a rescan of the
+ * folders ({@link #rescan}, what {@link RepositoryWatcher} calls in {@code poll} mode), or when asked by name
+ * ({@link #loadModel}, {@link #unloadModel}: the repository API in {@code explicit} mode). Changes run one at a
+ * time; each model's {@link ModelEntry} is replaced in one step once its new versions are loaded and warmed, and
+ * the versions it replaced are retired in the background (requests inside them finish there; new ones go to the
+ * new entry).
+ *
+ * <p>A version folder counts when its name is a number and it is complete: it holds the configured ready marker
+ * file, when {@code repository.ready_file} is set, and its files (names, sizes, modification times) have not
+ * changed for {@code repository.settle_ms} across two scans (rescans only; at start and on an explicit load the
+ * folder is taken as it is). Copy a version under another name and rename it into place to make it appear at
+ * once. A version that fails to load never replaces one that serves: the old one keeps serving and the entry's
+ * reason says why, until a good copy appears.
  *
  * <pre>{@code
  * ModelRepository repository = ModelRepository.load(List.of(Path.of("models")), engines, meterRegistry);
@@ -44,13 +75,55 @@ public final class ModelRepository implements AutoCloseable {
 
   /** The file that makes a repository folder a pipeline rather than a model. */
   public static final String PIPELINE_FILE = "pipeline.yaml";
+  /** What a model name may be: one folder of a repository, never a path. */
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
-  private final Map<String, ModelEntry> models;
-  private final Map<String, Path> pipelineFolders;
+  /** How the repository takes changes. */
+  public record Settings(long settleMillis, @Nullable String readyFile, long drainMillis, int warmupRequests) {
+    public static final Settings DEFAULT = new Settings(250, null, 30_000, 4);
+  }
 
-  private ModelRepository(Map<String, ModelEntry> models, Map<String, Path> pipelineFolders) {
-    this.models = models;
-    this.pipelineFolders = Map.copyOf(pipelineFolders);
+  private final List<Path> roots;
+  private final EngineRegistry engines;
+  private final MeterRegistry registry;
+  private final Settings settings;
+  private final ConcurrentSkipListMap<String, ModelEntry> models = new ConcurrentSkipListMap<>();
+  private volatile Map<String, Path> pipelineFolders = Map.of();
+  /** Held by every change: one at a time. */
+  private final ReentrantLock changing = new ReentrantLock();
+  /** Version folders seen changing on a rescan, with what they held and when that was first seen. */
+  private final Map<Path, Sighting> sightings = new HashMap<>();
+  /** Version folders whose latest files failed to load: tried again only once they change. */
+  private final Map<Path, Failure> failures = new HashMap<>();
+  /** The metrics of each model version number while any load of it lives: a reload carries them on. */
+  private final Map<String, SharedMetrics> metrics = new HashMap<>();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<ModelVersion>> retiredListeners = new CopyOnWriteArrayList<>();
+  private final ExecutorService retiring = Executors.newCachedThreadPool(task -> {
+    Thread thread = new Thread(task, "serval-retire");
+    thread.setDaemon(true);
+    return thread;
+  });
+
+  private record Sighting(String fingerprint, long sinceNanos) {}
+
+  /** A version folder's files that failed to load, and why. */
+  private record Failure(String fingerprint, String reason) {}
+
+  private static final class SharedMetrics {
+    final ModelMetrics metrics;
+    int users;
+
+    SharedMetrics(ModelMetrics metrics) {
+      this.metrics = metrics;
+    }
+  }
+
+  private ModelRepository(List<Path> roots, EngineRegistry engines, MeterRegistry registry, Settings settings) {
+    this.roots = List.copyOf(roots);
+    this.engines = engines;
+    this.registry = registry;
+    this.settings = settings;
   }
 
   /** The folders holding a {@value #PIPELINE_FILE}, by pipeline name: loaded as pipelines, not models. */
@@ -58,13 +131,57 @@ public final class ModelRepository implements AutoCloseable {
     return pipelineFolders;
   }
 
+  /** Runs {@code listener} after every change that loaded, replaced or removed something. */
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  /** Hands {@code listener} every load that was retired (replaced or removed), once its requests are answered. */
+  public void onRetired(Consumer<ModelVersion> listener) {
+    retiredListeners.add(listener);
+  }
+
   /**
-   * Scans the folders and loads every model; a model that fails is kept with its reason.
+   * Scans the folders and loads every model, with the default settings; a model that fails is kept with its
+   * reason.
    *
    * @throws ConfigException when a repository folder does not exist
    */
   public static ModelRepository load(List<Path> roots, EngineRegistry engines, MeterRegistry registry)
       throws ConfigException {
+    return load(roots, engines, registry, Settings.DEFAULT);
+  }
+
+  /**
+   * Scans the folders and loads every model; a model that fails is kept with its reason.
+   *
+   * @throws ConfigException when a repository folder does not exist
+   */
+  public static ModelRepository load(List<Path> roots, EngineRegistry engines, MeterRegistry registry,
+      Settings settings) throws ConfigException {
+    ModelRepository repository = new ModelRepository(roots, engines, registry, settings);
+    repository.sync(repository.scan(), false);
+    return repository;
+  }
+
+  /**
+   * Brings the served models in line with the folders: new models and versions loaded, changed ones reloaded,
+   * removed ones retired. Version folders still changing wait for a later rescan.
+   *
+   * @return whether a version folder is still settling (a rescan after {@link Settings#settleMillis} will look
+   *     again)
+   */
+  public boolean rescan() {
+    try {
+      return sync(scan(), true);
+    } catch (ConfigException e) {
+      e.errors().forEach(error -> log.error("repository rescan: {}", error));
+      return false;
+    }
+  }
+
+  /** The repository folders, each child folder by name. */
+  private Map<String, List<Path>> scan() throws ConfigException {
     List<String> errors = new ArrayList<>();
     Map<String, List<Path>> found = new TreeMap<>();
     for (int i = 0; i < roots.size(); i++) {
@@ -75,7 +192,7 @@ public final class ModelRepository implements AutoCloseable {
       }
       try (Stream<Path> children = Files.list(root)) {
         children.filter(Files::isDirectory)
-            .filter(dir -> !dir.getFileName().toString().startsWith("."))
+            .filter(dir -> NAME.matcher(dir.getFileName().toString()).matches())
             .forEach(dir -> found.computeIfAbsent(dir.getFileName().toString(), k -> new ArrayList<>()).add(dir));
       } catch (IOException e) {
         errors.add("model_repositories[" + i + "]: cannot list " + root + ": " + e.getMessage());
@@ -84,64 +201,322 @@ public final class ModelRepository implements AutoCloseable {
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    Map<String, ModelEntry> models = new LinkedHashMap<>();
-    Map<String, Path> pipelines = new TreeMap<>();
-    for (Map.Entry<String, List<Path>> model : found.entrySet()) {
-      List<Path> dirs = model.getValue();
-      if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(PIPELINE_FILE))) {
-        pipelines.put(model.getKey(), dirs.get(0));
-      } else if (dirs.size() > 1) {
-        String reason = "model '" + model.getKey() + "' is in more than one repository: "
-            + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
-        log.error(reason);
-        models.put(model.getKey(), new ModelEntry(model.getKey(), dirs.get(0), reason, new TreeMap<>()));
-      } else {
-        models.put(model.getKey(), loadModel(dirs.get(0), engines, registry));
-      }
-    }
-    return new ModelRepository(models, pipelines);
+    return found;
   }
 
-  private static ModelEntry loadModel(Path dir, EngineRegistry engines, MeterRegistry registry) {
-    String name = dir.getFileName().toString();
-    ModelConfig config;
+  private boolean sync(Map<String, List<Path>> found, boolean settle) {
+    changing.lock();
     try {
+      boolean changed = false;
+      boolean settling = false;
+      Map<String, Path> pipelines = new TreeMap<>();
+      for (Map.Entry<String, List<Path>> folder : found.entrySet()) {
+        String name = folder.getKey();
+        List<Path> dirs = folder.getValue();
+        if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(PIPELINE_FILE))) {
+          pipelines.put(name, dirs.get(0));
+          changed |= removeModel(name, "its folder became a pipeline");
+        } else if (dirs.size() > 1) {
+          String reason = "model '" + name + "' is in more than one repository: "
+              + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
+          ModelEntry current = models.get(name);
+          if (current == null || !current.reason().equals(reason)) {
+            log.error(reason);
+            publish(name, new ModelEntry(name, dirs.get(0), reason,
+                current == null ? new TreeMap<>() : current.versions()), List.of());
+            changed = true;
+          }
+        } else {
+          ModelEntry current = models.get(name);
+          if (current != null && current.unloaded()) {
+            continue;
+          }
+          Outcome outcome = syncModel(name, dirs.get(0), settle);
+          changed |= outcome.changed;
+          settling |= outcome.settling;
+        }
+      }
+      for (String name : List.copyOf(models.keySet())) {
+        if (!found.containsKey(name) || pipelines.containsKey(name)) {
+          changed |= removeModel(name, "its folder is gone");
+        }
+      }
+      if (!pipelines.equals(pipelineFolders)) {
+        pipelineFolders = Map.copyOf(pipelines);
+        changed = true;
+      }
+      sightings.keySet().removeIf(dir -> !Files.isDirectory(dir));
+      failures.keySet().removeIf(dir -> !Files.isDirectory(dir));
+      if (changed) {
+        listeners.forEach(Runnable::run);
+      }
+      return settling;
+    } finally {
+      changing.unlock();
+    }
+  }
+
+  private record Outcome(boolean changed, boolean settling) {}
+
+  /** Loads what changed in one model's folder; the caller holds {@link #changing}. */
+  private Outcome syncModel(String name, Path dir, boolean settle) {
+    ModelEntry current = models.get(name);
+    NavigableMap<Long, ModelVersion> serving = current == null ? new TreeMap<>() : current.versions();
+    ModelConfig config;
+    String configFingerprint;
+    try {
+      configFingerprint = Fingerprint.ofFile(dir.resolve(ModelConfig.FILE_NAME));
       config = ModelConfig.read(dir);
     } catch (ConfigException e) {
+      String reason = String.join("; ", e.errors());
+      if (current != null && current.reason().equals(reason)) {
+        return new Outcome(false, false);
+      }
       e.errors().forEach(error -> log.error("model {}: {}", name, error));
-      return new ModelEntry(name, dir, String.join("; ", e.errors()), new TreeMap<>());
+      boolean stillServing = current != null && current.highestReady() != null;
+      publish(name, new ModelEntry(name, dir, stillServing ? "the changed configuration is refused (the versions"
+          + " loaded before keep serving): " + reason : reason, serving), List.of());
+      return new Outcome(true, false);
     }
     List<Long> onDisk = new ArrayList<>();
+    // Served versions whose folders are incomplete or still changing: they keep serving as they are.
+    Set<Long> waiting = new HashSet<>();
+    boolean settling = false;
     try (Stream<Path> children = Files.list(dir)) {
-      children.filter(Files::isDirectory)
-          .map(child -> child.getFileName().toString())
-          .filter(child -> child.matches("\\d{1,18}"))
-          .forEach(child -> onDisk.add(Long.parseLong(child)));
+      for (Path child : children.filter(Files::isDirectory).toList()) {
+        String folder = child.getFileName().toString();
+        if (!folder.matches("\\d{1,18}")) {
+          continue;
+        }
+        long version = Long.parseLong(folder);
+        boolean marked = settings.readyFile() == null || Files.exists(child.resolve(settings.readyFile()));
+        boolean settled = marked && (!settle || settled(child, configFingerprint));
+        settling |= marked && !settled;
+        if (settled || serving.containsKey(version)) {
+          onDisk.add(version);
+        }
+        if (!settled) {
+          waiting.add(version);
+        }
+      }
     } catch (IOException e) {
-      return new ModelEntry(name, dir, "cannot list " + dir + ": " + e.getMessage(), new TreeMap<>());
+      String reason = "cannot list " + dir + ": " + e.getMessage();
+      publish(name, new ModelEntry(name, dir, reason, serving), List.of());
+      return new Outcome(true, settling);
     }
-    if (onDisk.isEmpty()) {
-      String reason = dir + " has no version folders (expected: numeric folders such as " + dir.resolve("1") + ")";
-      log.error("model {}: {}", name, reason);
-      return new ModelEntry(name, dir, reason, new TreeMap<>());
-    }
-    NavigableMap<Long, ModelVersion> versions = new TreeMap<>();
+    NavigableMap<Long, ModelVersion> next = new TreeMap<>();
+    List<ModelVersion> replaced = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    boolean changed = current == null || !current.reason().isEmpty();
     for (long version : config.versionPolicy().select(onDisk)) {
-      versions.put(version, loadVersion(config, version, engines, registry));
-    }
-    for (long wanted : config.versionPolicy().specificVersions()) {
-      if (!onDisk.contains(wanted)) {
-        String reason = "version " + wanted + " is in the version policy but " + dir.resolve(Long.toString(wanted))
-            + " does not exist";
-        log.error("model {}: {}", name, reason);
-        versions.put(wanted, ModelVersion.failed(name, wanted, reason));
+      ModelVersion old = serving.get(version);
+      Path versionDir = dir.resolve(Long.toString(version));
+      String fingerprint = configFingerprint + "/" + Fingerprint.ofFolder(versionDir);
+      if (old != null && (waiting.contains(version) || old.fingerprint().equals(fingerprint))) {
+        next.put(version, old);
+        continue;
+      }
+      Failure failed = failures.get(versionDir);
+      if (old != null && old.isReady() && failed != null && failed.fingerprint().equals(fingerprint)) {
+        // The same files failed before: not tried again until they change.
+        next.put(version, old);
+        problems.add("version " + version + " failed to reload and its previous load keeps serving: "
+            + failed.reason());
+        continue;
+      }
+      ModelVersion loaded = loadVersion(config, version, fingerprint);
+      if (loaded.isReady()) {
+        failures.remove(versionDir);
+      } else {
+        failures.put(versionDir, new Failure(fingerprint, loaded.reason()));
+      }
+      changed = true;
+      if (loaded.isReady()) {
+        warmUp(loaded);
+        next.put(version, loaded);
+        if (old != null) {
+          replaced.add(old);
+        }
+      } else if (old != null && old.isReady()) {
+        next.put(version, old);
+        problems.add("version " + version + " failed to reload and its previous load keeps serving: "
+            + loaded.reason());
+      } else {
+        next.put(version, loaded);
+        if (old != null) {
+          replaced.add(old);
+        }
       }
     }
-    return new ModelEntry(name, dir, "", versions);
+    for (long wanted : config.versionPolicy().specificVersions()) {
+      if (!onDisk.contains(wanted) && !next.containsKey(wanted)) {
+        String reason = "version " + wanted + " is in the version policy but " + dir.resolve(Long.toString(wanted))
+            + " does not exist";
+        next.put(wanted, ModelVersion.failed(name, wanted, reason, ""));
+      }
+    }
+    // Versions the policy no longer selects are retired, unless a newly selected one failed to load: then the
+    // versions serving now keep serving until a good copy appears, rather than leaving fewer (or none).
+    boolean newFailed = next.values().stream().anyMatch(selected -> !selected.isReady());
+    for (Map.Entry<Long, ModelVersion> old : serving.entrySet()) {
+      if (next.containsKey(old.getKey()) || replaced.contains(old.getValue())) {
+        if (next.get(old.getKey()) != old.getValue() && !replaced.contains(old.getValue())) {
+          replaced.add(old.getValue());
+        }
+      } else if (newFailed && old.getValue().isReady()) {
+        next.put(old.getKey(), old.getValue());
+        problems.add("version " + old.getKey() + " keeps serving while a newer version does not load");
+      } else {
+        replaced.add(old.getValue());
+      }
+    }
+    if (onDisk.isEmpty() && next.isEmpty()) {
+      problems.add(dir + " has no version folders (expected: numeric folders such as " + dir.resolve("1") + ")");
+    }
+    String reason = String.join("; ", problems);
+    if (!changed && replaced.isEmpty() && current != null && current.reason().equals(reason)
+        && current.versions().equals(next) && current.required() == config.required()) {
+      return new Outcome(false, settling);
+    }
+    problems.forEach(problem -> log.error("model {}: {}", name, problem));
+    publish(name, new ModelEntry(name, dir, reason, next, false, config.required()), replaced);
+    return new Outcome(true, settling);
   }
 
-  private static ModelVersion loadVersion(
-      ModelConfig config, long version, EngineRegistry engines, MeterRegistry registry) {
+  /**
+   * Whether a version folder has held the same files since a rescan at least {@code settleMillis} ago; the
+   * caller holds {@link #changing}.
+   */
+  private boolean settled(Path versionDir, String configFingerprint) {
+    String fingerprint = configFingerprint + "/" + Fingerprint.ofFolder(versionDir);
+    Sighting seen = sightings.get(versionDir);
+    long now = System.nanoTime();
+    if (seen == null || !seen.fingerprint().equals(fingerprint)) {
+      sightings.put(versionDir, new Sighting(fingerprint, now));
+      return seen == null && settings.settleMillis() == 0;
+    }
+    return now - seen.sinceNanos() >= TimeUnit.MILLISECONDS.toNanos(settings.settleMillis());
+  }
+
+  /** Makes {@code entry} what requests for {@code name} see, then retires {@code replaced} in the background. */
+  private void publish(String name, ModelEntry entry, List<ModelVersion> replaced) {
+    models.put(name, entry);
+    for (ModelVersion version : replaced) {
+      log.info("{}: retiring the load replaced or removed (generation {})", version.label(), version.generation());
+      retiring.execute(() -> retire(version));
+    }
+  }
+
+  private void retire(ModelVersion version) {
+    version.retire(settings.drainMillis());
+    releaseMetrics(version);
+    retiredListeners.forEach(listener -> listener.accept(version));
+  }
+
+
+  private boolean removeModel(String name, String why) {
+    ModelEntry current = models.remove(name);
+    if (current == null) {
+      return false;
+    }
+    log.info("model {}: removed, {}", name, why);
+    for (ModelVersion version : current.versions().values()) {
+      retiring.execute(() -> retire(version));
+    }
+    return true;
+  }
+
+  /**
+   * Loads (or reloads) one model from its folder as it is now, whatever the control mode, and waits until its
+   * versions serve; a model unloaded before is served again.
+   *
+   * @throws ModelNotFoundException when no repository has a folder of that name
+   * @throws InvalidInputException for a name that is not a folder name
+   * @throws ModelUnavailableException when no version of it could be loaded, with the reason
+   */
+  public void loadModel(String name) {
+    Path dir = folderOf(name);
+    changing.lock();
+    try {
+      if (Files.isRegularFile(dir.resolve(PIPELINE_FILE))) {
+        Map<String, Path> pipelines = new TreeMap<>(pipelineFolders);
+        pipelines.put(name, dir);
+        pipelineFolders = Map.copyOf(pipelines);
+        listeners.forEach(Runnable::run);
+        return;
+      }
+      ModelEntry current = models.get(name);
+      if (current != null && current.unloaded()) {
+        models.remove(name);
+      }
+      // Asked for by name: files that failed before are tried again.
+      failures.keySet().removeIf(failed -> failed.startsWith(dir));
+      syncModel(name, dir, false);
+      listeners.forEach(Runnable::run);
+      ModelEntry loaded = models.get(name);
+      if (loaded.highestReady() == null) {
+        throw new ModelUnavailableException("model '" + name + "' failed to load: " + (loaded.reason().isEmpty()
+            ? loaded.versions().values().stream().map(v -> "version " + v.version() + ": " + v.reason())
+                .collect(Collectors.joining("; "))
+            : loaded.reason()));
+      }
+    } finally {
+      changing.unlock();
+    }
+  }
+
+  /**
+   * Stops serving a model: requests under way finish, new ones are refused as for a model not found, and its
+   * versions are closed once drained.
+   *
+   * @throws ModelNotFoundException when no model of that name is served
+   */
+  public void unloadModel(String name) {
+    requireName(name);
+    changing.lock();
+    try {
+      Path pipeline = pipelineFolders.get(name);
+      if (pipeline != null) {
+        Map<String, Path> pipelines = new TreeMap<>(pipelineFolders);
+        pipelines.remove(name);
+        pipelineFolders = Map.copyOf(pipelines);
+        listeners.forEach(Runnable::run);
+        return;
+      }
+      ModelEntry current = models.get(name);
+      if (current == null || current.unloaded()) {
+        throw new ModelNotFoundException("unknown model '" + name + "'" + (current == null ? "" : " (unloaded)"));
+      }
+      publish(name, new ModelEntry(name, current.directory(), "unloaded", new TreeMap<>(), true, false),
+          List.copyOf(current.versions().values()));
+      log.info("model {}: unloaded", name);
+      listeners.forEach(Runnable::run);
+    } finally {
+      changing.unlock();
+    }
+  }
+
+  /** The folder of model or pipeline {@code name}, refusing names that are not plain folder names. */
+  private Path folderOf(String name) {
+    requireName(name);
+    for (Path root : roots) {
+      Path dir = root.resolve(name);
+      if (Files.isDirectory(dir)) {
+        return dir;
+      }
+    }
+    throw new ModelNotFoundException("no folder '" + name + "' in the model repositories ("
+        + roots.stream().map(Path::toString).collect(Collectors.joining(", ")) + ")");
+  }
+
+  private static void requireName(String name) {
+    if (!NAME.matcher(name).matches() || name.contains("..")) {
+      throw new InvalidInputException("'" + name + "' is not a model name (expected: letters, digits, '_', '-' and"
+          + " '.', at most 128, not starting with '.' or '-' and without '..': the name of one repository folder)");
+    }
+  }
+
+  private ModelVersion loadVersion(ModelConfig config, long version, String fingerprint) {
     String name = config.name();
     long started = System.nanoTime();
     List<ModelInstance> opened = new ArrayList<>();
@@ -153,28 +528,93 @@ public final class ModelRepository implements AutoCloseable {
       for (int i = 0; i < completed.instances(); i++) {
         opened.add(engine.open(InstanceSpec.of(name, version, modelFile, Device.cpu(), i, completed.parameters())));
       }
-      ModelMetrics metrics = new ModelMetrics(registry, name, Long.toString(version));
-      InstancePool pool = InstancePool.start(
-          name + " v" + version, opened, completed.batching(), completed.maxBatchSize(), completed.maxRunTime(),
-          metrics);
+      ModelMetrics versionMetrics = acquireMetrics(name, version);
+      InstancePool pool;
+      try {
+        pool = InstancePool.start(name + " v" + version, opened, completed.batching(), completed.maxBatchSize(),
+            completed.maxRunTime(), versionMetrics);
+      } catch (RuntimeException e) {
+        releaseMetrics(name, version);
+        throw e;
+      }
       long elapsed = System.nanoTime() - started;
-      loadTimer(registry, name, version, "success").record(elapsed, TimeUnit.NANOSECONDS);
+      loadTimer(name, version, "success").record(elapsed, TimeUnit.NANOSECONDS);
       log.info("model {} v{}: {} instance{} x {}, max_batch_size {}{}, loaded in {} ms; {}",
           name, version, completed.instances(), completed.instances() == 1 ? "" : "s", engine.threadingSummary(),
           completed.maxBatchSize(), completed.batching().enabled() ? ", dynamic batching" : "",
           TimeUnit.NANOSECONDS.toMillis(elapsed), completed.servedSignature());
       String threading = completed.instances() + " instance" + (completed.instances() == 1 ? "" : "s") + " x "
           + engine.threadingSummary();
-      return ModelVersion.ready(name, version, completed, pool, metrics, threading);
+      return ModelVersion.ready(name, version, completed, pool, versionMetrics, threading, fingerprint);
     } catch (ModelLoadException | ConfigException | RuntimeException e) {
       opened.forEach(ModelInstance::close);
-      loadTimer(registry, name, version, "failure").record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      loadTimer(name, version, "failure").record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       log.error("model {} v{}: failed to load: {}", name, version, e.getMessage());
-      return ModelVersion.failed(name, version, e.getMessage() == null ? e.toString() : e.getMessage());
+      return ModelVersion.failed(name, version, e.getMessage() == null ? e.toString() : e.getMessage(),
+          fingerprint);
     }
   }
 
-  private static Timer loadTimer(MeterRegistry registry, String model, long version, String outcome) {
+  /**
+   * Runs a few requests of generated inputs straight into a new version's pool before it takes traffic, so its
+   * first callers do not pay for the engine's first runs. A failure (the model may need real data) is logged and
+   * the version serves anyway.
+   */
+  private void warmUp(ModelVersion version) {
+    if (settings.warmupRequests() == 0) {
+      return;
+    }
+    long started = System.nanoTime();
+    try {
+      List<String> outputs = version.servedSignature().outputs().stream().map(TensorSpec::name).toList();
+      List<CompletableFuture<?>> runs = new ArrayList<>();
+      for (int i = 0; i < settings.warmupRequests(); i++) {
+        MemoryScope memory = MemoryScope.open();
+        List<Tensor> inputs = Warmup.sampleInputs(version.servedSignature(), i, memory);
+        int rows = InputValidator.validate(version.label(), version.servedSignature(),
+            version.config().maxBatchSize(), inputs);
+        runs.add(version.pool().submit(inputs, outputs, rows, QueueOptions.DEFAULT, memory)
+            .whenComplete((execution, error) -> memory.release()));
+      }
+      CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      log.info("{}: warmed with {} requests in {} ms", version.label(), settings.warmupRequests(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      log.warn("{}: warm-up with generated inputs failed ({}); it serves anyway", version.label(),
+          e.getCause() == null ? e.toString() : e.getCause().getMessage());
+    }
+    version.metrics().statistics().reset();
+  }
+
+  private ModelMetrics acquireMetrics(String name, long version) {
+    synchronized (metrics) {
+      SharedMetrics shared = metrics.computeIfAbsent(name + "/" + version,
+          key -> new SharedMetrics(new ModelMetrics(registry, name, Long.toString(version))));
+      shared.users++;
+      return shared.metrics;
+    }
+  }
+
+  private void releaseMetrics(ModelVersion version) {
+    if (version.hasMetrics()) {
+      releaseMetrics(version.modelName(), version.version());
+    }
+  }
+
+  private void releaseMetrics(String name, long version) {
+    synchronized (metrics) {
+      String key = name + "/" + version;
+      SharedMetrics shared = metrics.get(key);
+      if (shared != null && --shared.users == 0) {
+        metrics.remove(key);
+        shared.metrics.close();
+      }
+    }
+  }
+
+  private Timer loadTimer(String model, long version, String outcome) {
     return Timer.builder("serval.model.load")
         .description("Time to load a model version")
         .tags("model", model, "version", Long.toString(version), "outcome", outcome)
@@ -203,13 +643,11 @@ public final class ModelRepository implements AutoCloseable {
    */
   public ModelVersion resolve(String model, String version) {
     ModelEntry entry = model(model);
-    if (!entry.reason().isEmpty()) {
-      throw new ModelUnavailableException("model '" + model + "' is unavailable: " + entry.reason());
-    }
     if (version.isEmpty()) {
       ModelVersion highest = entry.highestReady();
       if (highest == null) {
         throw new ModelUnavailableException("model '" + model + "' has no ready version"
+            + (entry.reason().isEmpty() ? "" : ": " + entry.reason())
             + entry.versions().values().stream()
                 .map(v -> " (version " + v.version() + ": " + v.reason() + ")")
                 .collect(Collectors.joining()));
@@ -223,7 +661,8 @@ public final class ModelRepository implements AutoCloseable {
     ModelVersion found = entry.versions().get(Long.parseLong(version));
     if (found == null) {
       throw new ModelNotFoundException("model '" + model + "' has no version " + version + " (served versions: "
-          + entry.versions().keySet().stream().map(String::valueOf).collect(Collectors.joining(", ")) + ")");
+          + (entry.versions().isEmpty() ? "none" : entry.versions().keySet().stream().map(String::valueOf)
+              .collect(Collectors.joining(", "))) + ")");
     }
     if (!found.isReady()) {
       throw new ModelUnavailableException(found.label() + " is unavailable: " + found.reason());
@@ -234,24 +673,33 @@ public final class ModelRepository implements AutoCloseable {
   /**
    * The model of that name.
    *
-   * @throws ModelNotFoundException when there is none
+   * @throws ModelNotFoundException when there is none, or it was unloaded
    */
   public ModelEntry model(String name) {
     ModelEntry entry = models.get(name);
     if (entry == null) {
       throw new ModelNotFoundException("unknown model '" + name + "'");
     }
+    if (entry.unloaded()) {
+      throw new ModelNotFoundException("model '" + name + "' is unloaded (POST /v2/repository/models/" + name
+          + "/load serves it again)");
+    }
     return entry;
   }
 
-  /** All models, by name. */
+  /** All models, by name, unloaded ones included. */
   public List<ModelEntry> models() {
     return List.copyOf(models.values());
   }
 
-  /** Whether every model with a sound configuration has at least one ready version. */
+  /**
+   * Whether every model that must serve for the server to be ready does: each model whose configuration says
+   * {@code required} (the default) and that was not unloaded has a ready version.
+   */
   public boolean allReady() {
-    return models.values().stream().allMatch(entry -> entry.highestReady() != null);
+    return models.values().stream()
+        .filter(entry -> !entry.unloaded() && entry.required())
+        .allMatch(entry -> entry.highestReady() != null);
   }
 
   /**
@@ -260,22 +708,30 @@ public final class ModelRepository implements AutoCloseable {
    * drain time, not one per version.
    */
   public void close(long drainMillis) {
-    List<Thread> drains = new ArrayList<>();
-    for (ModelEntry entry : models.values()) {
-      for (ModelVersion version : entry.versions().values()) {
-        Thread drain = new Thread(() -> version.close(drainMillis),
-            "serval-drain-" + version.modelName() + "-" + version.version());
-        drain.start();
-        drains.add(drain);
+    changing.lock();
+    try {
+      List<Thread> drains = new ArrayList<>();
+      for (ModelEntry entry : models.values()) {
+        for (ModelVersion version : entry.versions().values()) {
+          Thread drain = new Thread(() -> {
+            version.close(drainMillis);
+            releaseMetrics(version);
+          }, "serval-drain-" + version.modelName() + "-" + version.version());
+          drain.start();
+          drains.add(drain);
+        }
       }
-    }
-    for (Thread drain : drains) {
-      try {
-        drain.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+      for (Thread drain : drains) {
+        try {
+          drain.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
+      retiring.shutdown();
+    } finally {
+      changing.unlock();
     }
   }
 

@@ -19,6 +19,9 @@ import com.linecorp.armeria.common.auth.AuthToken;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
 import io.serval.core.DataType;
+import io.serval.core.MemoryScope;
+import io.serval.core.ModelSignature;
+import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
 import io.serval.protocol.v2.GRPCInferenceServiceGrpc;
 import io.serval.protocol.v2.ModelInferRequest;
@@ -293,6 +296,22 @@ public final class Warmup {
             throw new IllegalStateException("HTTP " + response.status().code() + " " + response.contentUtf8());
           }
         });
+  }
+
+  /**
+   * Generated inputs for a served signature, as the start's warm-up makes them (every free dimension 1, the batch
+   * included), in tensors allocated from {@code memory}; {@code seed} varies the values.
+   */
+  public static List<Tensor> sampleInputs(ModelSignature signature, int seed, MemoryScope memory) {
+    Random random = new Random(seed);
+    List<Tensor> tensors = new ArrayList<>();
+    for (TensorSpec spec : signature.inputs()) {
+      Input input = Input.generate(spec, random);
+      ByteBuffer data = memory.allocate(input.raw.length);
+      data.put(input.raw).flip();
+      tensors.add(Tensor.of(spec.name(), spec.dataType(), input.shape, data));
+    }
+    return tensors;
   }
 
   /** One generated input: its shape, raw little-endian data, and the same values for JSON. */

@@ -18,7 +18,7 @@ class ResponseCacheTest {
     ResponseCache cache = ResponseCache.ofMaxBytes(64 * 1024);
 
     for (int i = 0; i < 1000; i++) {
-      cache.put(cache.key("m", "1", List.of(input(i)), OUTPUTS), List.of(Tensor.ofFloats("y", new long[] {256},
+      cache.put(cache.key("m", "1", 1, List.of(input(i)), OUTPUTS), List.of(Tensor.ofFloats("y", new long[] {256},
           new float[256])));
       assertThat(cache.weightedBytes()).as("after %d puts", i + 1).isLessThanOrEqualTo(cache.maxBytes());
     }
@@ -28,29 +28,30 @@ class ResponseCacheTest {
   @Test
   void keysDifferByVersionInputBytesShapeAndRequestedOutputs() {
     ResponseCache cache = ResponseCache.ofMaxBytes(1 << 20);
-    ResponseCache.Key key = cache.key("m", "1", List.of(input(1)), OUTPUTS);
+    ResponseCache.Key key = cache.key("m", "1", 1, List.of(input(1)), OUTPUTS);
 
-    assertThat(cache.key("m", "1", List.of(input(1)), OUTPUTS)).isEqualTo(key);
-    assertThat(cache.key("m", "2", List.of(input(1)), OUTPUTS)).isNotEqualTo(key);
-    assertThat(cache.key("m", "1", List.of(input(2)), OUTPUTS)).isNotEqualTo(key);
-    assertThat(cache.key("m", "1", List.of(Tensor.ofFloats("x", new long[] {2, 2}, values(1))), OUTPUTS))
+    assertThat(cache.key("m", "1", 1, List.of(input(1)), OUTPUTS)).isEqualTo(key);
+    assertThat(cache.key("m", "2", 1, List.of(input(1)), OUTPUTS)).isNotEqualTo(key);
+    assertThat(cache.key("m", "1", 1, List.of(input(2)), OUTPUTS)).isNotEqualTo(key);
+    assertThat(cache.key("m", "1", 2, List.of(input(1)), OUTPUTS)).as("a reload of version 1").isNotEqualTo(key);
+    assertThat(cache.key("m", "1", 1, List.of(Tensor.ofFloats("x", new long[] {2, 2}, values(1))), OUTPUTS))
         .isNotEqualTo(key);
-    assertThat(cache.key("m", "1", List.of(input(1)), List.of(new RequestedOutput("y", true, 3))))
+    assertThat(cache.key("m", "1", 1, List.of(input(1)), List.of(new RequestedOutput("y", true, 3))))
         .isNotEqualTo(key);
   }
 
   @Test
-  void dropsTheEntriesOfAnUnloadedVersion() {
+  void dropsTheEntriesOfARetiredLoad() {
     ResponseCache cache = ResponseCache.ofMaxBytes(1 << 20);
-    ResponseCache.Key v1 = cache.key("m", "1", List.of(input(1)), OUTPUTS);
-    ResponseCache.Key v2 = cache.key("m", "2", List.of(input(1)), OUTPUTS);
-    cache.put(v1, List.of(input(7)));
-    cache.put(v2, List.of(input(8)));
+    ResponseCache.Key first = cache.key("m", "1", 1, List.of(input(1)), OUTPUTS);
+    ResponseCache.Key reload = cache.key("m", "1", 2, List.of(input(1)), OUTPUTS);
+    cache.put(first, List.of(input(7)));
+    cache.put(reload, List.of(input(8)));
 
-    cache.invalidate("m", "1");
+    cache.invalidate("m", 1);
 
-    assertThat(cache.get(v1)).isNull();
-    assertThat(cache.get(v2)).isNotNull();
+    assertThat(cache.get(first)).isNull();
+    assertThat(cache.get(reload)).isNotNull();
   }
 
   @Test
@@ -63,7 +64,7 @@ class ResponseCacheTest {
     }
     // One request's row of a batch of 64: a view that would keep the whole batch alive, and is freed with it.
     Tensor slice = Tensor.of("y", DataType.FP32, new long[] {1, 4}, rows.position(8).limit(24).slice());
-    ResponseCache.Key key = cache.key("m", "1", List.of(input(1)), OUTPUTS);
+    ResponseCache.Key key = cache.key("m", "1", 1, List.of(input(1)), OUTPUTS);
 
     cache.put(key, List.of(slice));
     batch.release();

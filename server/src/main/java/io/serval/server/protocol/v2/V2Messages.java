@@ -38,13 +38,13 @@ public final class V2Messages {
   /** The server name reported in metadata. */
   public static final String SERVER_NAME = "serval";
 
-  /** The protocol extensions Serval implements, as listed in server metadata. */
   /** The platform metadata and model config give a pipeline. */
   public static final String PIPELINE_PLATFORM = "serval_pipeline";
 
+  /** The protocol extensions Serval implements, as listed in server metadata. */
   public static final List<String> EXTENSIONS =
-      List.of("binary_tensor_data", "classification", "model_configuration", "statistics", "parameters",
-          "schedule_policy");
+      List.of("binary_tensor_data", "classification", "model_configuration", "model_repository", "statistics",
+          "parameters", "schedule_policy");
 
   /** The model-config parameter that shows how a version's instances share the CPU budget. */
   public static final String THREADING = "serval.threading";
@@ -285,7 +285,7 @@ public final class V2Messages {
   public RepositoryIndexResponse repositoryIndex(boolean readyOnly) {
     RepositoryIndexResponse.Builder index = RepositoryIndexResponse.newBuilder();
     for (ModelEntry entry : repository.models()) {
-      if (!entry.reason().isEmpty()) {
+      if (entry.versions().isEmpty()) {
         if (!readyOnly) {
           index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
               .setName(entry.name())
@@ -298,11 +298,13 @@ public final class V2Messages {
         if (readyOnly && !version.isReady()) {
           continue;
         }
+        // A version serving while the model's latest change was refused carries that reason too.
+        String reason = version.isReady() ? entry.reason() : version.reason();
         index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
             .setName(entry.name())
             .setVersion(version.versionString())
             .setState(version.state().name())
-            .setReason(version.reason()));
+            .setReason(reason));
       }
     }
     for (ServedPipelines.Entry pipeline : pipelines.all()) {

@@ -25,6 +25,10 @@ import io.serval.protocol.v2.ModelStatisticsResponse;
 import io.serval.protocol.v2.ModelStreamInferResponse;
 import io.serval.protocol.v2.RepositoryIndexRequest;
 import io.serval.protocol.v2.RepositoryIndexResponse;
+import io.serval.protocol.v2.RepositoryModelLoadRequest;
+import io.serval.protocol.v2.RepositoryModelLoadResponse;
+import io.serval.protocol.v2.RepositoryModelUnloadRequest;
+import io.serval.protocol.v2.RepositoryModelUnloadResponse;
 import io.serval.protocol.v2.ServerLiveRequest;
 import io.serval.protocol.v2.ServerLiveResponse;
 import io.serval.protocol.v2.ServerMetadataRequest;
@@ -37,6 +41,8 @@ import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.ModelVersion;
+import io.serval.server.repository.RepositoryControl;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,8 +52,8 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code inference.GRPCInferenceService}. Methods Serval does not implement (repository load/unload, shared
- * memory, trace and log settings) keep the generated base's UNIMPLEMENTED answer. Infer requests over 1 MiB are
+ * {@code inference.GRPCInferenceService}. Methods Serval does not implement (shared memory, trace and log
+ * settings) keep the generated base's UNIMPLEMENTED answer. Infer requests over 1 MiB are
  * decoded on Armeria's blocking executor, smaller ones where they arrive; every request runs on the model's
  * instance threads, never on an event loop.
  */
@@ -56,16 +62,19 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   private static final int INLINE_DECODE_BYTES = 1 << 20;
 
   private final InferenceService inference;
+  private final RepositoryControl control;
   private final V2Messages messages;
   private final ServerStatus status;
   private final int maxStreamInflight;
 
   /** A service whose streams each have at most {@code maxStreamInflight} requests in flight. */
-  public V2GrpcService(InferenceService inference, V2Messages messages, ServerStatus status, int maxStreamInflight) {
+  public V2GrpcService(InferenceService inference, V2Messages messages, ServerStatus status,
+      RepositoryControl control, int maxStreamInflight) {
     if (maxStreamInflight < 1) {
       throw new IllegalArgumentException("maxStreamInflight: " + maxStreamInflight + " (expected: >= 1)");
     }
     this.inference = inference;
+    this.control = control;
     this.messages = messages;
     this.status = status;
     this.maxStreamInflight = maxStreamInflight;
@@ -113,6 +122,26 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
   @Override
   public void repositoryIndex(RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> response) {
     reply(response, () -> messages.repositoryIndex(request.getReady()));
+  }
+
+  @Override
+  public void repositoryModelLoad(RepositoryModelLoadRequest request,
+      StreamObserver<RepositoryModelLoadResponse> response) {
+    ServiceRequestContext.current().blockingTaskExecutor().execute(() -> reply(response, () -> {
+      RepositoryControl.checkParameters("load", List.copyOf(request.getParametersMap().keySet()));
+      control.load(request.getModelName());
+      return RepositoryModelLoadResponse.getDefaultInstance();
+    }));
+  }
+
+  @Override
+  public void repositoryModelUnload(RepositoryModelUnloadRequest request,
+      StreamObserver<RepositoryModelUnloadResponse> response) {
+    ServiceRequestContext.current().blockingTaskExecutor().execute(() -> reply(response, () -> {
+      RepositoryControl.checkParameters("unload", List.copyOf(request.getParametersMap().keySet()));
+      control.unload(request.getModelName());
+      return RepositoryModelUnloadResponse.getDefaultInstance();
+    }));
   }
 
   @Override

@@ -24,7 +24,10 @@ import io.serval.server.admission.AdmissionControl;
 import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
+import io.serval.server.repository.RepositoryControl;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -43,20 +46,23 @@ public final class V2HttpService {
   private static final String VERSION = "/v2/models/{model}/versions/{version}";
 
   private final InferenceService inference;
+  private final RepositoryControl control;
   private final V2Messages messages;
   private final ServerStatus status;
   private final int maxRequestBytes;
 
-  private V2HttpService(InferenceService inference, V2Messages messages, ServerStatus status, int maxRequestBytes) {
+  private V2HttpService(InferenceService inference, V2Messages messages, ServerStatus status,
+      RepositoryControl control, int maxRequestBytes) {
     this.inference = inference;
+    this.control = control;
     this.messages = messages;
     this.status = status;
     this.maxRequestBytes = maxRequestBytes;
   }
 
-  public static V2HttpService of(
-      InferenceService inference, V2Messages messages, ServerStatus status, int maxRequestBytes) {
-    return new V2HttpService(inference, messages, status, maxRequestBytes);
+  public static V2HttpService of(InferenceService inference, V2Messages messages, ServerStatus status,
+      RepositoryControl control, int maxRequestBytes) {
+    return new V2HttpService(inference, messages, status, control, maxRequestBytes);
   }
 
   /** Binds every v2 route to {@code sb}. */
@@ -73,12 +79,8 @@ public final class V2HttpService {
     }
     sb.route().get("/v2/models/stats").build(answer(ctx -> json(messages.statistics("", ""))));
     sb.route().post("/v2/repository/index").build(this::repositoryIndex);
-    HttpService unsupported = answer(ctx -> {
-      throw new UnsupportedFeatureException("loading and unloading models through the API is not supported yet;"
-          + " change the repository folder and restart the server");
-    });
-    sb.route().post("/v2/repository/models/{model}/load").build(unsupported);
-    sb.route().post("/v2/repository/models/{model}/unload").build(unsupported);
+    sb.route().post("/v2/repository/models/{model}/load").build((ctx, req) -> repositoryChange(ctx, req, "load"));
+    sb.route().post("/v2/repository/models/{model}/unload").build((ctx, req) -> repositoryChange(ctx, req, "unload"));
   }
 
   private static String model(ServiceRequestContext ctx) {
@@ -151,6 +153,42 @@ public final class V2HttpService {
     // A client that goes away takes its request out of the queue.
     ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
     return result;
+  }
+
+  /**
+   * Triton's repository load or unload: an empty body or a JSON object whose {@code parameters} Serval does not
+   * take (a config or files sent with the call are refused by name). The change runs off the event loop; the
+   * answer, 200 with an empty body, comes once it is done.
+   */
+  private HttpResponse repositoryChange(ServiceRequestContext ctx, HttpRequest req, String action) {
+    String name = model(ctx);
+    return HttpResponse.of(req.aggregate().thenApplyAsync(aggregated -> {
+      try {
+        String text = aggregated.contentUtf8();
+        if (!text.isBlank()) {
+          JsonNode body;
+          try {
+            body = MAPPER.readTree(text);
+          } catch (IOException e) {
+            throw new InvalidInputException("malformed JSON in the request: " + e.getMessage());
+          }
+          if (body == null || !body.isObject()) {
+            throw new InvalidInputException("the repository " + action + " request is not a JSON object");
+          }
+          List<String> parameters = new ArrayList<>();
+          body.path("parameters").fieldNames().forEachRemaining(parameters::add);
+          RepositoryControl.checkParameters(action, parameters);
+        }
+        if (action.equals("load")) {
+          control.load(name);
+        } else {
+          control.unload(name);
+        }
+        return HttpResponse.of(HttpStatus.OK);
+      } catch (ServalException e) {
+        return HttpErrors.response(ctx, e);
+      }
+    }, ctx.blockingTaskExecutor()).exceptionally(failure -> HttpErrors.failure(ctx, failure)));
   }
 
   private HttpResponse repositoryIndex(ServiceRequestContext ctx, HttpRequest req) {
