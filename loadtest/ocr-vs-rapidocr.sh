@@ -14,18 +14,19 @@
 #     thread each, Serval at 1, 2 and 4 concurrent HTTP uploads (multipart, field `image`, kept-alive
 #     connections), each after WARMUP seconds of the same loop.
 #
-#   loadtest/ocr-vs-rapidocr.sh [ROUNDS] [SECONDS]   default: 2 rounds, at least 30 s per measurement (a
-#                                                    measurement ends with the pass over the images under way
-#                                                    then); about 10 minutes on 2 cores
+#   loadtest/ocr-vs-rapidocr.sh [ROUNDS] [SECONDS]   default: 2 rounds (or ROUNDS=N), at least 30 s per
+#                                                    measurement (which ends with the pass over the images
+#                                                    under way then); about 10 minutes on 2 cores
 #
 # Environment: WARMUP (seconds, default 5); SERVAL_ARGS, more arguments for the server (e.g. --cpu_threads=2;
 # default: none, Serval's defaults); SERVAL, the command that starts the server (default bin/serval).
 # Needs the built jars (mvn -B -q -DskipTests install; this script runs no Maven) and the fonts (Debian packages
 # fonts-dejavu-core, fonts-wqy-microhei). RapidOCR's venv is loadtest/target/peers/rapidocr/venv, made by
 # `loadtest/peers.sh setup rapidocr` from loadtest/peers/rapidocr/requirements.txt when missing or older than it.
-# Run nothing else meanwhile: load.txt records the busiest processes as each measurement starts.
+# Run nothing else meanwhile: cpu.jsonl records the CPU of other processes every 2 s, and summary.md gives their
+# share during each measurement (and says when the machine was busy).
 # Output: loadtest/reports/raw/<date>-ocr-vs-rapidocr/ (override with OUT=...): the images and index.json (their
-# ground truth), accuracy.json (every answer), disagreements.md, throughput/*.json, machine.txt, load.txt,
+# ground truth), accuracy.json (every answer), disagreements.md, throughput/*.json, machine.txt, cpu.jsonl,
 # server.log, and summary.md, the accuracy and throughput tables (also printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,8 @@ log() { echo "ocr-vs-rapidocr: $*" >&2; }
 if [ "$SERVAL" = bin/serval ]; then
   [ -f "$JAR" ] || { log "$JAR is missing: run mvn -B -q -DskipTests install first"; exit 1; }
   stale=$(find core/src/main dag/src/main engine-*/src/main server/src/main -newer "$JAR" -type f 2>/dev/null | wc -l)
-  [ "$stale" -eq 0 ] || log "warning: $stale source files are newer than $JAR (mvn -B -q -DskipTests install rebuilds it)"
+  [ "$stale" -eq 0 ] ||
+    log "warning: $stale source files are newer than $JAR (mvn -B -q -DskipTests install rebuilds it)"
 fi
 for font in /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; do
   [ -f "$font" ] || { log "$font is missing (apt-get install fonts-dejavu-core fonts-wqy-microhei)"; exit 1; }
@@ -57,7 +59,7 @@ if [ ! -f "$PEER/.installed" ] || [ loadtest/peers/rapidocr/requirements.txt -nt
 fi
 
 mkdir -p "$OUT"
-rm -rf "$OUT/throughput" "$OUT/load.txt"
+rm -rf "$OUT/throughput" "$OUT/cpu.jsonl"
 "$PY" "$COMPARE" render "$OUT"
 
 # ---- the server -------------------------------------------------------------------------------------------------
@@ -65,7 +67,8 @@ rm -rf "$OUT/throughput" "$OUT/load.txt"
 $SERVAL --http_port=$HTTP_PORT --grpc_port=$((HTTP_PORT + 1)) --metrics_port=$((HTTP_PORT + 2)) \
   --management.port=$((HTTP_PORT + 3)) $SERVAL_ARGS > "$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
+SAMPLER=
+trap 'kill "$SERVER" $SAMPLER 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
 waited=0
 until curl -sf "localhost:$HTTP_PORT/v2/health/ready" >/dev/null; do
   kill -0 "$SERVER" 2>/dev/null || { log "the server exited while starting:"; tail -5 "$OUT/server.log" >&2; exit 1; }
@@ -93,25 +96,22 @@ fi
   echo "settings: rounds $ROUNDS, at least $RUN_SECONDS s per measurement (whole passes), warm-up $WARMUP s"
 } > "$OUT/machine.txt"
 
-load() { # PHASE: what else runs as a measurement starts
-  { echo "== $1: $(uptime | sed 's/.*load average/load average/')"; ps -eo pcpu,pid,comm --sort=-pcpu | head -6; } \
-    >> "$OUT/load.txt"
-}
+# What else runs: this run's CPU (its process group: this script, the server, the Python workers) and the rest's,
+# every 2 s, into cpu.jsonl; summary.md gives the others' share during each measurement.
+"$PY" "$COMPARE" cpu-sampler "$OUT" "$(ps -o pgid= $$ | tr -d ' ')" &
+SAMPLER=$!
 
 # ---- accuracy ---------------------------------------------------------------------------------------------------
-load accuracy
 "$PY" "$COMPARE" accuracy "$OUT" "$URL"
 
 # ---- throughput -------------------------------------------------------------------------------------------------
 rapidocr() { # ROUND
   for p in 1 2; do
-    load "rapidocr $p processes, round $1"
     "$PY" "$COMPARE" rapidocr-bench "$OUT" "rapidocr-p$p-r$1" "$p" "$RUN_SECONDS" "$WARMUP"
   done
 }
 serval() { # ROUND
   for c in 1 2 4; do
-    load "serval concurrency $c, round $1"
     "$PY" "$COMPARE" serval-bench "$OUT" "serval-c$c-r$1" "$URL" "$c" "$RUN_SECONDS" "$WARMUP"
   done
 }

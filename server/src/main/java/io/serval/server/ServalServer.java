@@ -48,6 +48,7 @@ import io.serval.server.inference.InferenceService;
 import io.serval.server.inference.ModelServables;
 import io.serval.server.inference.ServedPipelines;
 import io.serval.server.protocol.InternalErrors;
+import io.serval.server.protocol.rest.ManagementRestService;
 import io.serval.server.protocol.rest.PipelineRestService;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.protocol.v2.grpc.GrpcErrors;
@@ -56,6 +57,7 @@ import io.serval.server.protocol.v2.http.HttpErrors;
 import io.serval.server.protocol.v2.http.V2HttpService;
 import io.serval.server.repository.ModelRepository;
 import io.serval.server.repository.RepositoryControl;
+import io.serval.server.routing.ServedRoutes;
 import io.serval.server.repository.ModelVersion;
 import io.serval.server.security.ServalSecurity;
 import io.serval.server.warmup.Warmup;
@@ -86,6 +88,7 @@ public final class ServalServer implements AutoCloseable {
   private final ModelRepository repository;
   private final RepositoryControl control;
   private final ServedPipelines pipelines;
+  private final ServedRoutes routes;
   private final ServerStatus status;
   private final Server server;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -93,7 +96,8 @@ public final class ServalServer implements AutoCloseable {
 
   private ServalServer(
       ServerConfig config, EngineRegistry engines, ModelRepository repository, RepositoryControl control,
-      ServedPipelines pipelines, ServerStatus status, Server server, List<Integer> ports) {
+      ServedPipelines pipelines, ServedRoutes routes, ServerStatus status, Server server, List<Integer> ports) {
+    this.routes = routes;
     this.ports = ports;
     this.config = config;
     this.engines = engines;
@@ -140,17 +144,20 @@ public final class ServalServer implements AutoCloseable {
         .register(registry);
     ModelServables models = new ModelServables(repository, cache, config.maxRequestElements());
     ServedPipelines pipelines = ServedPipelines.load(repository.pipelineFolders(), models::resolve, registry);
+    InferenceService inference = new InferenceService(models, pipelines);
+    ServedRoutes routes = ServedRoutes.load(repository.routeFolders(), inference::resolveTarget, registry);
+    inference.serve(routes);
     repository.onRetired(version -> cache.invalidate(version.modelName(), version.generation()));
     repository.onChange(() -> {
       pipelines.reload(repository.pipelineFolders());
+      routes.reload(repository.routeFolders());
       status.repositoryChanged();
     });
     RepositoryControl control = RepositoryControl.start(config.modelControlMode(), repository,
         config.modelRepositories(), config.repository());
-    InferenceService inference = new InferenceService(models, pipelines);
     AdmissionControl admission =
         AdmissionControl.of(config.inflight().requests(), config.inflight().bytes(), registry);
-    V2Messages messages = new V2Messages(repository, pipelines, version());
+    V2Messages messages = new V2Messages(repository, pipelines, routes, version());
 
     ServerBuilder sb = Server.builder()
         .meterRegistry(registry)
@@ -164,6 +171,7 @@ public final class ServalServer implements AutoCloseable {
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, control, config.maxRequestBytes()).bindTo(sb);
     new PipelineRestService(inference, config.maxRequestBytes()).bindTo(sb);
+    new ManagementRestService(repository, pipelines, routes, control).bindTo(sb);
     // One budget for all prediction calls, taken before a body is read.
     for (String infer : new String[] {"glob:/v2/models/*/infer", "glob:/v2/models/*/versions/*/infer",
         "glob:/v1/pipelines/*",
@@ -201,6 +209,7 @@ public final class ServalServer implements AutoCloseable {
       server.start().join();
     } catch (RuntimeException e) {
       control.close();
+      routes.close();
       repository.close();
       pipelines.close();
       engines.close();
@@ -213,7 +222,8 @@ public final class ServalServer implements AutoCloseable {
     log.info("Serval {} serving {} model(s) and {} pipeline(s) on ports {} (http), {} (grpc), {} (metrics), {}"
         + " (management); ready: {}", version(), repository.models().size(), pipelines.all().size(), ports.get(0),
         ports.get(1), ports.get(2), ports.get(3), status.ready());
-    return new ServalServer(config, engines, repository, control, pipelines, status, server, List.copyOf(ports));
+    return new ServalServer(config, engines, repository, control, pipelines, routes, status, server,
+        List.copyOf(ports));
   }
 
   /** Drives the request path through the front ends until it is compiled, before the server reports ready. */
@@ -328,6 +338,7 @@ public final class ServalServer implements AutoCloseable {
     // the deadline and answered), new ones get 503. Then Armeria's own graceful stop flushes the answers.
     repository.close(config.shutdownTimeoutSeconds() * 1000L);
     server.stop().join();
+    routes.close();
     pipelines.close();
     engines.close();
     log.info("Serval stopped");

@@ -181,4 +181,165 @@ class HotReloadTest {
       assertThat(servedVersion(http)).isEqualTo(Long.toString(swaps + 1));
     }
   }
+
+  private static JsonNode index(BlockingWebClient http) throws IOException {
+    return MAPPER.readTree(http.prepare().post("/v2/repository/index").content(MediaType.JSON, "{}").execute()
+        .contentUtf8());
+  }
+
+  private static String indexEntry(BlockingWebClient http, String version) throws IOException {
+    for (JsonNode entry : index(http)) {
+      if (entry.get("name").asText().equals(MODEL) && entry.path("version").asText().equals(version)) {
+        return entry.get("state").asText() + ": " + entry.path("reason").asText();
+      }
+    }
+    return "";
+  }
+
+  private static double infer(BlockingWebClient http, int a) throws IOException {
+    AggregatedHttpResponse response = http.prepare().post("/v2/models/" + MODEL + "/infer")
+        .content(MediaType.JSON, request(a)).execute();
+    assertThat(response.status()).as(response.contentUtf8()).isEqualTo(HttpStatus.OK);
+    return offset(a, MAPPER.readTree(response.contentUtf8()));
+  }
+
+  private static void await(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.call()) {
+      assertThat(System.nanoTime()).as(what + " within 30 s").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void aCorruptModelFileLeavesTheServingVersionServingUntilAGoodCopyArrives() throws Exception {
+    modelAndPipeline();
+    try (RunningServer server = RunningServer.start(repo, POLL)) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      Path model = repo.resolve(MODEL);
+      Path incoming = Files.createDirectories(model.resolve(".incoming"));
+      Files.writeString(incoming.resolve("model.onnx"), "not an ONNX model");
+      Files.move(incoming, model.resolve("2"), StandardCopyOption.ATOMIC_MOVE);
+
+      await("version 2's failure in the index", () -> indexEntry(http, "2").startsWith("UNAVAILABLE"));
+
+      assertThat(indexEntry(http, "2")).contains("model.onnx");
+      assertThat(indexEntry(http, "1")).isEqualTo(
+          "READY: version 1 keeps serving while a newer version does not load");
+      assertThat(infer(http, 5)).isEqualTo(1);
+      assertThat(servedVersion(http)).isEqualTo("1");
+      String metrics = WebClient.of(server.httpUri()).blocking().get("/metrics").contentUtf8();
+      assertThat(metrics).contains("serval_model_load_seconds_count{model=\"swap\",outcome=\"failure\",version=\"2\"} 1");
+
+      // Fixed in place: the folder's files change, settle, and load.
+      Files.write(model.resolve("2").resolve("model.onnx"), TestRepositories.affineWithOffset(2));
+      awaitServed(http, 2);
+
+      assertThat(infer(http, 5)).isEqualTo(2);
+      assertThat(indexEntry(http, "2")).isEqualTo("READY: ");
+      await("version 1 retired", () -> indexEntry(http, "1").isEmpty());
+    }
+  }
+
+  private static double rescans(BlockingWebClient http) {
+    return http.get("/metrics").contentUtf8().lines()
+        .filter(line -> line.startsWith("serval_repository_rescans_total "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void aVersionFolderStillChangingIsNotLoadedUntilItSettles() throws Exception {
+    modelAndPipeline();
+    // A folder counts once its files are unchanged for 2 s: far longer than the watcher takes to see a change.
+    try (RunningServer server = RunningServer.start(repo, "--model_control_mode=poll",
+        "--repository.settle_ms=2000", "--repository.poll_seconds=60")) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      byte[] bytes = TestRepositories.affineWithOffset(2);
+      Path file = Files.createDirectories(repo.resolve(MODEL).resolve("2")).resolve("model.onnx");
+      double before = rescans(http);
+
+      Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+      await("a rescan after the half file appeared", () -> rescans(http) > before);
+
+      assertThat(indexEntry(http, "2")).isEmpty();
+      assertThat(servedVersion(http)).isEqualTo("1");
+
+      Files.write(file, bytes);
+      awaitServed(http, 2);
+
+      assertThat(infer(http, 3)).isEqualTo(2);
+      // Never tried while incomplete: no failed load of version 2 was ever counted.
+      assertThat(http.get("/metrics").contentUtf8()).doesNotContain("outcome=\"failure\",version=\"2\"")
+          .contains("serval_model_load_seconds_count{model=\"swap\",outcome=\"success\",version=\"2\"} 1");
+    }
+  }
+
+  @Test
+  void withAReadyFileAVersionFolderCountsOnlyOnceTheFileIsThere() throws Exception {
+    modelAndPipeline();
+    Files.writeString(repo.resolve(MODEL).resolve("1").resolve("READY"), "");
+    try (RunningServer server = RunningServer.start(repo, "--model_control_mode=poll", "--repository.settle_ms=0",
+        "--repository.poll_seconds=1", "--repository.ready_file=READY")) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      Path version = Files.createDirectories(repo.resolve(MODEL).resolve("2"));
+      Files.write(version.resolve("model.onnx"), java.util.Arrays.copyOf(TestRepositories.affineWithOffset(2), 40));
+      double before = rescans(http);
+      await("two rescans with the half file and no READY", () -> rescans(http) >= before + 2);
+      assertThat(indexEntry(http, "2")).isEmpty();
+      assertThat(infer(http, 1)).isEqualTo(1);
+
+      Files.write(version.resolve("model.onnx"), TestRepositories.affineWithOffset(2));
+      Files.writeString(version.resolve("READY"), "");
+      awaitServed(http, 2);
+
+      assertThat(infer(http, 1)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aReloadOfTheSameVersionNumberAnswersFromTheNewFilesNotTheCacheAndKeepsOneSetOfMeters() throws Exception {
+    Files.createDirectories(repo.resolve(MODEL));
+    Files.writeString(repo.resolve(MODEL).resolve("config.yaml"), "max_batch_size: 8\nresponse_cache: {enable: true}\n");
+    appear(1);
+    try (RunningServer server = RunningServer.start(repo, POLL)) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      assertThat(infer(http, 7)).isEqualTo(1);
+      assertThat(infer(http, 7)).isEqualTo(1);
+
+      // Version 1's file replaced by one computing 2x + 5, by a rename over it.
+      Path replacement = repo.resolve(MODEL).resolve("1").resolve(".model.onnx.new");
+      Files.write(replacement, TestRepositories.affineWithOffset(5));
+      Files.move(replacement, repo.resolve(MODEL).resolve("1").resolve("model.onnx"),
+          StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      await("the reload of version 1", () -> infer(http, 8) == 5);
+
+      assertThat(infer(http, 7)).as("the same request as before the reload, cached then").isEqualTo(5);
+      String metrics = http.get("/metrics").contentUtf8();
+      // One series per model version, counting on across the reload.
+      assertThat(metrics.lines().filter(line -> line.startsWith(
+          "serval_inference_requests_total{model=\"swap\",outcome=\"success\",reason=\"none\",version=\"1\"}")))
+          .hasSize(1);
+    }
+  }
+
+  @Test
+  void theServerIsReadyOnlyWhenEveryRequiredModelIs() throws Exception {
+    modelAndPipeline();
+    Path needed = Files.createDirectories(repo.resolve("needed").resolve("1"));
+    Files.writeString(needed.resolve("model.onnx"), "not a model yet");
+    Path optional = Files.createDirectories(repo.resolve("optional").resolve("1"));
+    Files.writeString(optional.resolve("model.onnx"), "never a model");
+    Files.writeString(repo.resolve("optional").resolve("config.yaml"), "required: false\n");
+    try (RunningServer server = RunningServer.start(repo, POLL)) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      assertThat(http.get("/v2/health/ready").status()).isEqualTo(HttpStatus.BAD_REQUEST);
+
+      Files.write(needed.resolve("model.onnx"), TestRepositories.affineWithOffset(1));
+
+      await("ready once the required model loads", () -> http.get("/v2/health/ready").status() == HttpStatus.OK);
+      assertThat(indexEntry(http, "1")).isEqualTo("READY: ");
+      assertThat(index(http).toString()).contains("\"name\":\"optional\",\"version\":\"1\",\"state\":\"UNAVAILABLE\"");
+    }
+  }
 }

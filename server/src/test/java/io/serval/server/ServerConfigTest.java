@@ -58,8 +58,8 @@ class ServerConfigTest {
             Map.of("SERVAL_CPU_THREADS", "many"), List.of("--config=" + file, "--http_port=70000")))
         .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).containsExactlyInAnyOrder(
             file + ": htp_port: unknown field (expected one of: auth, cpu_threads, engines, grpc_port, http_port,"
-                + " limits, log_level, management, metrics_port, model_repositories, response_cache_bytes,"
-                + " shutdown_timeout_seconds, tls, warmup)",
+                + " limits, log_level, management, metrics_port, model_control_mode, model_repositories, repository,"
+                + " response_cache_bytes, shutdown_timeout_seconds, tls, warmup)",
             "--http_port: http_port: 70000 (expected: 0 to 65535)",
             "environment variable SERVAL_CPU_THREADS: cpu_threads: is 'many' (expected: an integer from 0 to 4096)",
             file + ": log_level: 'LOUD' (expected one of: TRACE, DEBUG, INFO, WARN, ERROR)"));

@@ -30,8 +30,10 @@ import org.jspecify.annotations.Nullable;
  * {@code outputs} ({@code name}, {@code datatype}, {@code dims} without the batch dimension, and for outputs
  * {@code labels}: a file with one class label per line), {@code parameters} (engine-specific strings), {@code
  * dynamic_batching} ({@link BatchingConfig}), {@code response_cache} ({@code enable: true}) and {@code required}
- * (default true: the server is ready only when the model is; false for a model it may serve without). Inputs and
- * outputs left out are taken from the model file.
+ * (default true: the server is ready only when the model is; false for a model it may serve without), {@code
+ * version_labels} ({@code {stable: 1, canary: 2}}: names usable in place of a version number) and {@code
+ * default_version} (a number or a label: where a request without a version goes, instead of the highest ready
+ * version). Inputs and outputs left out are taken from the model file.
  */
 public final class ModelConfig {
   /** The max_batch_size chosen when the configuration leaves it out and the model can batch, as Triton does. */
@@ -54,7 +56,11 @@ public final class ModelConfig {
           "dynamic_batching",
           "response_cache",
           "max_run_time_ms",
-          "required");
+          "required",
+          "version_labels",
+          "default_version");
+  /** What a version label may be: a word that is not a number (so a label never reads as a version). */
+  public static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,63}");
   /** A run that takes a minute on a CPU is hung, not slow. */
   static final long DEFAULT_MAX_RUN_TIME_MS = 60_000;
   private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "dims");
@@ -75,6 +81,8 @@ public final class ModelConfig {
   private final BatchingConfig batching;
   private final boolean responseCache;
   private final boolean required;
+  private final Map<String, Long> versionLabels;
+  private final @Nullable String defaultVersion;
   private final long maxRunTimeMillis;
 
   private ModelConfig(
@@ -93,7 +101,9 @@ public final class ModelConfig {
       BatchingConfig batching,
       boolean responseCache,
       long maxRunTimeMillis,
-      boolean required) {
+      boolean required,
+      Map<String, Long> versionLabels,
+      @Nullable String defaultVersion) {
     this.name = name;
     this.directory = directory;
     this.source = source;
@@ -110,6 +120,8 @@ public final class ModelConfig {
     this.responseCache = responseCache;
     this.maxRunTimeMillis = maxRunTimeMillis;
     this.required = required;
+    this.versionLabels = Map.copyOf(versionLabels);
+    this.defaultVersion = defaultVersion;
   }
 
   /**
@@ -167,6 +179,22 @@ public final class ModelConfig {
     }
     long maxRunTime = root.integer("max_run_time_ms", DEFAULT_MAX_RUN_TIME_MS, 0, Long.MAX_VALUE / 1_000_000);
     boolean required = root.bool("required", true);
+    Map<String, Long> labels = new java.util.TreeMap<>();
+    root.stringMap("version_labels").forEach((label, version) -> {
+      if (!LABEL.matcher(label).matches()) {
+        root.error("version_labels", "label '" + label + "' is not a label name (expected: a lower-case word"
+            + " starting with a letter: letters, digits, '_' and '-', at most 64)");
+      } else if (!version.matches("\\d{1,18}")) {
+        root.error("version_labels", "label '" + label + "' is '" + version + "' (expected: a version number)");
+      } else {
+        labels.put(label, Long.parseLong(version));
+      }
+    });
+    String defaultVersion = root.string("default_version", null);
+    if (defaultVersion != null && !defaultVersion.matches("\\d{1,18}") && !labels.containsKey(defaultVersion)) {
+      root.error("default_version", "'" + defaultVersion + "' is neither a version number nor one of"
+          + " version_labels (" + (labels.isEmpty() ? "none" : String.join(", ", labels.keySet())) + ")");
+    }
     root.throwIfErrors();
     return new ModelConfig(
         name,
@@ -184,7 +212,9 @@ public final class ModelConfig {
         batching,
         responseCache,
         maxRunTime,
-        required);
+        required,
+        labels,
+        defaultVersion);
   }
 
   private static long line(JsonProcessingException e) {
@@ -311,7 +341,9 @@ public final class ModelConfig {
         batching,
         responseCache,
         maxRunTimeMillis,
-        required);
+        required,
+        versionLabels,
+        defaultVersion);
   }
 
   private static boolean hasOpenFirstDim(TensorSpec spec) {
@@ -471,6 +503,16 @@ public final class ModelConfig {
    */
   public java.time.Duration maxRunTime() {
     return java.time.Duration.ofMillis(maxRunTimeMillis);
+  }
+
+  /** Names for version numbers ({@code stable: 1}), usable wherever a request names a version. */
+  public Map<String, Long> versionLabels() {
+    return versionLabels;
+  }
+
+  /** The version (a number or a label) a request without a version goes to; {@code null}: the highest ready. */
+  public @Nullable String defaultVersion() {
+    return defaultVersion;
   }
 
   /** Whether the server is ready only when this model is. */

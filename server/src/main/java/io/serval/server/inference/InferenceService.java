@@ -5,11 +5,14 @@ import io.serval.core.InferenceResult;
 import io.serval.core.ModelNotFoundException;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
+import io.serval.server.routing.RouteHints;
+import io.serval.server.routing.ServedRoutes;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where the front ends meet what they serve: resolves a name and version to a {@link Servable}, and runs a
@@ -23,10 +26,16 @@ import java.util.function.Function;
 public final class InferenceService {
   private final ModelServables models;
   private final ServedPipelines pipelines;
+  private volatile @Nullable ServedRoutes routes;
 
   public InferenceService(ModelServables models, ServedPipelines pipelines) {
     this.models = models;
     this.pipelines = pipelines;
+  }
+
+  /** Serves {@code routes} too, by name, before pipelines and models (routes are built on this service). */
+  public void serve(ServedRoutes routes) {
+    this.routes = routes;
   }
 
   /**
@@ -37,6 +46,21 @@ public final class InferenceService {
    * @throws io.serval.core.ModelUnavailableException for one that is known but not ready
    */
   public Servable resolve(String model, String version) {
+    return resolve(model, version, RouteHints.NONE);
+  }
+
+  /**
+   * {@link #resolve(String, String)} for a call whose headers a route may read: its sticky key and a variant it
+   * forces.
+   */
+  public Servable resolve(String model, String version, RouteHints hints) {
+    ServedRoutes served = routes;
+    ServedRoutes.Entry route = served == null ? null : served.get(model);
+    return route != null ? ServedRoutes.resolve(route, version, hints) : resolveTarget(model, version);
+  }
+
+  /** A model version or a pipeline, never a route: what a route's variants resolve to. */
+  public Servable resolveTarget(String model, String version) {
     ServedPipelines.Entry pipeline = pipelines.get(model);
     return pipeline != null ? pipeline.resolve(version) : models.resolve(model, version);
   }

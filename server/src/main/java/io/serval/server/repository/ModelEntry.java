@@ -3,6 +3,7 @@ package io.serval.server.repository;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
@@ -19,19 +20,33 @@ public final class ModelEntry {
   private final NavigableMap<Long, ModelVersion> versions;
   private final boolean unloaded;
   private final boolean required;
+  private final Map<String, Long> labels;
+  private final @Nullable String defaultVersion;
 
   ModelEntry(String name, Path directory, String reason, NavigableMap<Long, ModelVersion> versions,
-      boolean unloaded, boolean required) {
+      boolean unloaded, boolean required, Map<String, Long> labels, @Nullable String defaultVersion) {
     this.name = name;
     this.directory = directory;
     this.reason = reason;
     this.versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
     this.unloaded = unloaded;
     this.required = required;
+    this.labels = Collections.unmodifiableMap(new TreeMap<>(labels));
+    this.defaultVersion = defaultVersion;
   }
 
   ModelEntry(String name, Path directory, String reason, NavigableMap<Long, ModelVersion> versions) {
-    this(name, directory, reason, versions, false, true);
+    this(name, directory, reason, versions, false, true, Map.of(), null);
+  }
+
+  /** This entry with other versions and reason, the same labels and flags. */
+  ModelEntry with(String newReason, NavigableMap<Long, ModelVersion> newVersions) {
+    return new ModelEntry(name, directory, newReason, newVersions, unloaded, required, labels, defaultVersion);
+  }
+
+  /** This entry with other labels and default version. */
+  ModelEntry withLabels(Map<String, Long> newLabels, @Nullable String newDefault) {
+    return new ModelEntry(name, directory, reason, versions, unloaded, required, newLabels, newDefault);
   }
 
   public String name() {
@@ -63,6 +78,16 @@ public final class ModelEntry {
   /** Whether the server is ready only when this model is ({@code required} in its configuration, by default). */
   public boolean required() {
     return required;
+  }
+
+  /** The version labels in force, by label: the configuration's, as changed through the management API. */
+  public Map<String, Long> labels() {
+    return labels;
+  }
+
+  /** Where a request without a version goes (a number or a label), or {@code null} for the highest ready one. */
+  public @Nullable String defaultVersion() {
+    return defaultVersion;
   }
 
   /** The ready versions, highest first. */

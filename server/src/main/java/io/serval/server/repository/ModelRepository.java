@@ -1,5 +1,6 @@
 package io.serval.server.repository;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.serval.core.InputValidator;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -75,6 +77,8 @@ public final class ModelRepository implements AutoCloseable {
 
   /** The file that makes a repository folder a pipeline rather than a model. */
   public static final String PIPELINE_FILE = "pipeline.yaml";
+  /** The file that makes a repository folder an A/B route rather than a model. */
+  public static final String ROUTE_FILE = "route.yaml";
   /** What a model name may be: one folder of a repository, never a path. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
@@ -89,12 +93,18 @@ public final class ModelRepository implements AutoCloseable {
   private final Settings settings;
   private final ConcurrentSkipListMap<String, ModelEntry> models = new ConcurrentSkipListMap<>();
   private volatile Map<String, Path> pipelineFolders = Map.of();
+  private volatile Map<String, Path> routeFolders = Map.of();
   /** Held by every change: one at a time. */
   private final ReentrantLock changing = new ReentrantLock();
   /** Version folders seen changing on a rescan, with what they held and when that was first seen. */
   private final Map<Path, Sighting> sightings = new HashMap<>();
   /** Version folders whose latest files failed to load: tried again only once they change. */
   private final Map<Path, Failure> failures = new HashMap<>();
+  private final Map<String, ConfiguredLabels> configLabels = new HashMap<>();
+  /** The files of each pipeline and route folder at the last look. */
+  private final Map<Path, String> definitionFiles = new HashMap<>();
+  /** Label changes through the API, by model: they last until the server stops. */
+  private final Map<String, LabelChanges> labelChanges = new HashMap<>();
   /** The metrics of each model version number while any load of it lives: a reload carries them on. */
   private final Map<String, SharedMetrics> metrics = new HashMap<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -106,6 +116,17 @@ public final class ModelRepository implements AutoCloseable {
   });
 
   private record Sighting(String fingerprint, long sinceNanos) {}
+
+  /** A model's labels and default version as its configuration sets them. */
+  private record ConfiguredLabels(Map<String, Long> labels, @Nullable String defaultVersion) {}
+
+  /** The labels and default version set through the management API, over the configuration's. */
+  private static final class LabelChanges {
+    /** A label set (a version number) or removed ({@code null}). */
+    final Map<String, @Nullable Long> labels = new HashMap<>();
+    boolean defaultChanged;
+    @Nullable String defaultVersion;
+  }
 
   /** A version folder's files that failed to load, and why. */
   private record Failure(String fingerprint, String reason) {}
@@ -119,16 +140,31 @@ public final class ModelRepository implements AutoCloseable {
     }
   }
 
+  private final Counter rescans;
+  /**
+   * Whether the start's loads are done: loads after it are warmed here before they take traffic (those of the
+   * start are warmed through the front ends, before the server reports ready).
+   */
+  private volatile boolean started;
+
   private ModelRepository(List<Path> roots, EngineRegistry engines, MeterRegistry registry, Settings settings) {
     this.roots = List.copyOf(roots);
     this.engines = engines;
     this.registry = registry;
     this.settings = settings;
+    this.rescans = Counter.builder("serval.repository.rescans")
+        .description("Rescans of the model repositories after the start (poll mode)")
+        .register(registry);
   }
 
   /** The folders holding a {@value #PIPELINE_FILE}, by pipeline name: loaded as pipelines, not models. */
   public Map<String, Path> pipelineFolders() {
     return pipelineFolders;
+  }
+
+  /** The folders holding a {@value #ROUTE_FILE}, by route name: served as routes, not models. */
+  public Map<String, Path> routeFolders() {
+    return routeFolders;
   }
 
   /** Runs {@code listener} after every change that loaded, replaced or removed something. */
@@ -161,6 +197,7 @@ public final class ModelRepository implements AutoCloseable {
       Settings settings) throws ConfigException {
     ModelRepository repository = new ModelRepository(roots, engines, registry, settings);
     repository.sync(repository.scan(), false);
+    repository.started = true;
     return repository;
   }
 
@@ -177,6 +214,8 @@ public final class ModelRepository implements AutoCloseable {
     } catch (ConfigException e) {
       e.errors().forEach(error -> log.error("repository rescan: {}", error));
       return false;
+    } finally {
+      rescans.increment();
     }
   }
 
@@ -210,12 +249,16 @@ public final class ModelRepository implements AutoCloseable {
       boolean changed = false;
       boolean settling = false;
       Map<String, Path> pipelines = new TreeMap<>();
+      Map<String, Path> routes = new TreeMap<>();
       for (Map.Entry<String, List<Path>> folder : found.entrySet()) {
         String name = folder.getKey();
         List<Path> dirs = folder.getValue();
         if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(PIPELINE_FILE))) {
           pipelines.put(name, dirs.get(0));
           changed |= removeModel(name, "its folder became a pipeline");
+        } else if (dirs.size() == 1 && Files.isRegularFile(dirs.get(0).resolve(ROUTE_FILE))) {
+          routes.put(name, dirs.get(0));
+          changed |= removeModel(name, "its folder became a route");
         } else if (dirs.size() > 1) {
           String reason = "model '" + name + "' is in more than one repository: "
               + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
@@ -237,14 +280,17 @@ public final class ModelRepository implements AutoCloseable {
         }
       }
       for (String name : List.copyOf(models.keySet())) {
-        if (!found.containsKey(name) || pipelines.containsKey(name)) {
+        if (!found.containsKey(name)) {
           changed |= removeModel(name, "its folder is gone");
         }
       }
-      if (!pipelines.equals(pipelineFolders)) {
+      if (!pipelines.equals(pipelineFolders) || !routes.equals(routeFolders)) {
         pipelineFolders = Map.copyOf(pipelines);
+        routeFolders = Map.copyOf(routes);
         changed = true;
       }
+      // A pipeline's or route's own files changed: they are compiled again (as after any change of a model).
+      changed |= filesChanged(pipelines) | filesChanged(routes);
       sightings.keySet().removeIf(dir -> !Files.isDirectory(dir));
       failures.keySet().removeIf(dir -> !Files.isDirectory(dir));
       if (changed) {
@@ -257,6 +303,17 @@ public final class ModelRepository implements AutoCloseable {
   }
 
   private record Outcome(boolean changed, boolean settling) {}
+
+  /** Whether any of {@code folders}' files changed since the last look; the caller holds {@link #changing}. */
+  private boolean filesChanged(Map<String, Path> folders) {
+    boolean changed = false;
+    for (Path folder : folders.values()) {
+      String now = Fingerprint.ofFolder(folder);
+      changed |= !now.equals(definitionFiles.put(folder, now));
+    }
+    definitionFiles.keySet().removeIf(folder -> !Files.isDirectory(folder));
+    return changed;
+  }
 
   /** Loads what changed in one model's folder; the caller holds {@link #changing}. */
   private Outcome syncModel(String name, Path dir, boolean settle) {
@@ -274,8 +331,10 @@ public final class ModelRepository implements AutoCloseable {
       }
       e.errors().forEach(error -> log.error("model {}: {}", name, error));
       boolean stillServing = current != null && current.highestReady() != null;
-      publish(name, new ModelEntry(name, dir, stillServing ? "the changed configuration is refused (the versions"
-          + " loaded before keep serving): " + reason : reason, serving), List.of());
+      String shown = stillServing ? "the changed configuration is refused (the versions loaded before keep"
+          + " serving): " + reason : reason;
+      publish(name, current != null ? current.with(shown, serving) : new ModelEntry(name, dir, shown, serving),
+          List.of());
       return new Outcome(true, false);
     }
     List<Long> onDisk = new ArrayList<>();
@@ -301,7 +360,8 @@ public final class ModelRepository implements AutoCloseable {
       }
     } catch (IOException e) {
       String reason = "cannot list " + dir + ": " + e.getMessage();
-      publish(name, new ModelEntry(name, dir, reason, serving), List.of());
+      publish(name, current != null ? current.with(reason, serving) : new ModelEntry(name, dir, reason, serving),
+          List.of());
       return new Outcome(true, settling);
     }
     NavigableMap<Long, ModelVersion> next = new TreeMap<>();
@@ -332,7 +392,9 @@ public final class ModelRepository implements AutoCloseable {
       }
       changed = true;
       if (loaded.isReady()) {
-        warmUp(loaded);
+        if (started) {
+          warmUp(loaded);
+        }
         next.put(version, loaded);
         if (old != null) {
           replaced.add(old);
@@ -374,12 +436,16 @@ public final class ModelRepository implements AutoCloseable {
       problems.add(dir + " has no version folders (expected: numeric folders such as " + dir.resolve("1") + ")");
     }
     String reason = String.join("; ", problems);
+    configLabels.put(name, new ConfiguredLabels(config.versionLabels(), config.defaultVersion()));
+    ModelEntry entry = labelled(new ModelEntry(name, dir, reason, next, false, config.required(), Map.of(), null));
     if (!changed && replaced.isEmpty() && current != null && current.reason().equals(reason)
-        && current.versions().equals(next) && current.required() == config.required()) {
+        && current.versions().equals(next) && current.required() == entry.required()
+        && current.labels().equals(entry.labels()) && Objects.equals(current.defaultVersion(),
+            entry.defaultVersion())) {
       return new Outcome(false, settling);
     }
     problems.forEach(problem -> log.error("model {}: {}", name, problem));
-    publish(name, new ModelEntry(name, dir, reason, next, false, config.required()), replaced);
+    publish(name, entry, replaced);
     return new Outcome(true, settling);
   }
 
@@ -426,6 +492,84 @@ public final class ModelRepository implements AutoCloseable {
     return true;
   }
 
+  /** {@code entry} with the labels and default version in force: the configuration's, then the API's changes. */
+  private ModelEntry labelled(ModelEntry entry) {
+    ConfiguredLabels configured = configLabels.getOrDefault(entry.name(), new ConfiguredLabels(Map.of(), null));
+    Map<String, Long> labels = new TreeMap<>(configured.labels());
+    String defaultVersion = configured.defaultVersion();
+    LabelChanges changes = labelChanges.get(entry.name());
+    if (changes != null) {
+      changes.labels.forEach((label, version) -> {
+        if (version == null) {
+          labels.remove(label);
+        } else {
+          labels.put(label, version);
+        }
+      });
+      if (changes.defaultChanged) {
+        defaultVersion = changes.defaultVersion;
+      }
+    }
+    return entry.withLabels(labels, defaultVersion);
+  }
+
+  /**
+   * Points label {@code label} of {@code model} at {@code version} ({@code null}: removes the label), until the
+   * server stops; the configuration's labels stay as they are written.
+   *
+   * @throws ModelNotFoundException for an unknown model
+   * @throws InvalidInputException for a label name that is not one, or removing the label the default version is
+   */
+  public ModelEntry setLabel(String model, String label, @Nullable Long version) {
+    if (!ModelConfig.LABEL.matcher(label).matches()) {
+      throw new InvalidInputException("'" + label + "' is not a label name (expected: a lower-case word starting"
+          + " with a letter: letters, digits, '_' and '-', at most 64)");
+    }
+    changing.lock();
+    try {
+      ModelEntry current = model(model);
+      if (version == null && label.equals(current.defaultVersion())) {
+        throw new InvalidInputException("label '" + label + "' is model '" + model + "''s default version: change"
+            + " the default version first");
+      }
+      labelChanges.computeIfAbsent(model, name -> new LabelChanges()).labels.put(label, version);
+      ModelEntry updated = labelled(current);
+      models.put(model, updated);
+      log.info("model {}: label {} -> {}", model, label, version == null ? "removed" : "version " + version);
+      return updated;
+    } finally {
+      changing.unlock();
+    }
+  }
+
+  /**
+   * Sends requests without a version to {@code version} (a number or a label; {@code null}: the highest ready
+   * version), until the server stops.
+   *
+   * @throws ModelNotFoundException for an unknown model
+   * @throws InvalidInputException for a version that is neither a number nor a label of the model
+   */
+  public ModelEntry setDefaultVersion(String model, @Nullable String version) {
+    changing.lock();
+    try {
+      ModelEntry current = model(model);
+      if (version != null && !version.matches("\\d{1,18}") && !current.labels().containsKey(version)) {
+        throw new InvalidInputException("'" + version + "' is neither a version number nor a label of model '"
+            + model + "' (labels: " + (current.labels().isEmpty() ? "none" : String.join(", ",
+                current.labels().keySet())) + ")");
+      }
+      LabelChanges changes = labelChanges.computeIfAbsent(model, name -> new LabelChanges());
+      changes.defaultChanged = true;
+      changes.defaultVersion = version;
+      ModelEntry updated = labelled(current);
+      models.put(model, updated);
+      log.info("model {}: default version -> {}", model, version == null ? "the highest ready" : version);
+      return updated;
+    } finally {
+      changing.unlock();
+    }
+  }
+
   /**
    * Loads (or reloads) one model from its folder as it is now, whatever the control mode, and waits until its
    * versions serve; a model unloaded before is served again.
@@ -439,9 +583,12 @@ public final class ModelRepository implements AutoCloseable {
     changing.lock();
     try {
       if (Files.isRegularFile(dir.resolve(PIPELINE_FILE))) {
-        Map<String, Path> pipelines = new TreeMap<>(pipelineFolders);
-        pipelines.put(name, dir);
-        pipelineFolders = Map.copyOf(pipelines);
+        pipelineFolders = with(pipelineFolders, name, dir);
+        listeners.forEach(Runnable::run);
+        return;
+      }
+      if (Files.isRegularFile(dir.resolve(ROUTE_FILE))) {
+        routeFolders = with(routeFolders, name, dir);
         listeners.forEach(Runnable::run);
         return;
       }
@@ -475,11 +622,9 @@ public final class ModelRepository implements AutoCloseable {
     requireName(name);
     changing.lock();
     try {
-      Path pipeline = pipelineFolders.get(name);
-      if (pipeline != null) {
-        Map<String, Path> pipelines = new TreeMap<>(pipelineFolders);
-        pipelines.remove(name);
-        pipelineFolders = Map.copyOf(pipelines);
+      if (pipelineFolders.containsKey(name) || routeFolders.containsKey(name)) {
+        pipelineFolders = with(pipelineFolders, name, null);
+        routeFolders = with(routeFolders, name, null);
         listeners.forEach(Runnable::run);
         return;
       }
@@ -487,7 +632,8 @@ public final class ModelRepository implements AutoCloseable {
       if (current == null || current.unloaded()) {
         throw new ModelNotFoundException("unknown model '" + name + "'" + (current == null ? "" : " (unloaded)"));
       }
-      publish(name, new ModelEntry(name, current.directory(), "unloaded", new TreeMap<>(), true, false),
+      publish(name, new ModelEntry(name, current.directory(), "unloaded", new TreeMap<>(), true, false, Map.of(),
+          null),
           List.copyOf(current.versions().values()));
       log.info("model {}: unloaded", name);
       listeners.forEach(Runnable::run);
@@ -496,7 +642,18 @@ public final class ModelRepository implements AutoCloseable {
     }
   }
 
-  /** The folder of model or pipeline {@code name}, refusing names that are not plain folder names. */
+  /** {@code folders} with {@code name} set to {@code folder}, or removed when it is {@code null}. */
+  private static Map<String, Path> with(Map<String, Path> folders, String name, @Nullable Path folder) {
+    Map<String, Path> changed = new TreeMap<>(folders);
+    if (folder == null) {
+      changed.remove(name);
+    } else {
+      changed.put(name, folder);
+    }
+    return Map.copyOf(changed);
+  }
+
+  /** The folder of model, pipeline or route {@code name}, refusing names that are not plain folder names. */
   private Path folderOf(String name) {
     requireName(name);
     for (Path root : roots) {
@@ -643,7 +800,8 @@ public final class ModelRepository implements AutoCloseable {
    */
   public ModelVersion resolve(String model, String version) {
     ModelEntry entry = model(model);
-    if (version.isEmpty()) {
+    String wanted = version.isEmpty() && entry.defaultVersion() != null ? entry.defaultVersion() : version;
+    if (wanted.isEmpty()) {
       ModelVersion highest = entry.highestReady();
       if (highest == null) {
         throw new ModelUnavailableException("model '" + model + "' has no ready version"
@@ -654,18 +812,29 @@ public final class ModelRepository implements AutoCloseable {
       }
       return highest;
     }
-    if (!version.matches("\\d{1,18}")) {
-      throw new InvalidInputException("model '" + model + "': version '" + version
-          + "' is not a version number (expected: digits, or no version for the highest ready one)");
+    String label = "";
+    if (!wanted.matches("\\d{1,18}")) {
+      Long labelled = entry.labels().get(wanted);
+      if (labelled == null) {
+        if (!ModelConfig.LABEL.matcher(wanted).matches()) {
+          throw new InvalidInputException("model '" + model + "': version '" + wanted + "' is not a version number"
+              + " or a label (expected: digits, a label, or no version)");
+        }
+        throw new ModelNotFoundException("model '" + model + "' has no version label '" + wanted + "' (labels: "
+            + (entry.labels().isEmpty() ? "none" : entry.labels().entrySet().stream()
+                .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", "))) + ")");
+      }
+      label = " (label '" + wanted + "')";
+      wanted = Long.toString(labelled);
     }
-    ModelVersion found = entry.versions().get(Long.parseLong(version));
+    ModelVersion found = entry.versions().get(Long.parseLong(wanted));
     if (found == null) {
-      throw new ModelNotFoundException("model '" + model + "' has no version " + version + " (served versions: "
-          + (entry.versions().isEmpty() ? "none" : entry.versions().keySet().stream().map(String::valueOf)
-              .collect(Collectors.joining(", "))) + ")");
+      throw new ModelNotFoundException("model '" + model + "' has no version " + wanted + label
+          + " (served versions: " + (entry.versions().isEmpty() ? "none" : entry.versions().keySet().stream()
+              .map(String::valueOf).collect(Collectors.joining(", "))) + ")");
     }
     if (!found.isReady()) {
-      throw new ModelUnavailableException(found.label() + " is unavailable: " + found.reason());
+      throw new ModelUnavailableException(found.label() + label + " is unavailable: " + found.reason());
     }
     return found;
   }

@@ -33,8 +33,9 @@ final class AccessControl implements DecoratingHttpServiceFunction {
     @Nullable Scope needed = Endpoints.scopeNeeded(ctx.path());
     boolean onManagementListener = management.accepted(ctx);
     if (needed == Scope.MANAGE && !onManagementListener) {
-      return refuse(ctx, req, Refusal.NOT_HERE, "management calls (repository load and unload) are served on the"
-          + " management port only (management.port, bound to management.address)", null);
+      return refuse(ctx, req, Refusal.NOT_HERE, "management calls (repository load and unload, version labels,"
+          + " routes, the console's data) are served on the management port only (management.port, bound to"
+          + " management.address)", null);
     }
     if (needed == Scope.MANAGE && !tokens.anyWith(Scope.MANAGE)) {
       return refuse(ctx, req, Refusal.FORBIDDEN, "management calls are disabled: to enable them, add a token with"
@@ -42,7 +43,7 @@ final class AccessControl implements DecoratingHttpServiceFunction {
     }
     if (needed != Scope.MANAGE && needed != null && onManagementListener) {
       return refuse(ctx, req, Refusal.NOT_HERE, "the management port serves only management calls (repository"
-          + " load and unload) and health checks; send other calls to the HTTP or gRPC port", null);
+          + " load and unload, version labels, routes, the console) and health checks; send other calls to the HTTP or gRPC port", null);
     }
     if (needed == null || tokens.isEmpty()) {
       return delegate.serve(ctx, req);

@@ -18,7 +18,11 @@ final class Endpoints {
       GRPC_V2 + "ServerLive",
       GRPC_V2 + "ServerReady");
   private static final String GRPC_HEALTH = "/grpc.health.v1.Health/";
-  private static final Pattern HTTP_MANAGEMENT = Pattern.compile("/v2/repository/models/[^/]+/(load|unload)");
+  private static final Pattern HTTP_MANAGEMENT = Pattern.compile(
+      "/v2/repository/models/[^/]+/(load|unload)|/v1/models/[^/]+/(labels(/[^/]+)?|default_version)"
+          + "|/v1/routes(/.*)?|/v1/console/state");
+  /** The console's page: open (it holds no data; its calls for data need the manage scope). */
+  private static final String CONSOLE = "/console";
   private static final Set<String> GRPC_MANAGEMENT = Set.of(
       GRPC_V2 + "RepositoryModelLoad",
       GRPC_V2 + "RepositoryModelUnload");
@@ -27,7 +31,7 @@ final class Endpoints {
 
   /** The scope a request to {@code path} needs, or {@code null} when the endpoint is open to everyone. */
   static @Nullable Scope scopeNeeded(String path) {
-    if (OPEN.contains(path) || path.startsWith(GRPC_HEALTH)) {
+    if (OPEN.contains(path) || path.startsWith(GRPC_HEALTH) || path.equals(CONSOLE)) {
       return null;
     }
     if (path.equals("/metrics")) {

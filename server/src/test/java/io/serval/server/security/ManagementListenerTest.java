@@ -73,9 +73,11 @@ class ManagementListenerTest {
     void servesManagementCallsWithTheManageScope() {
       for (String path : List.of(LOAD, UNLOAD)) {
         AggregatedHttpResponse response = client(server.managementPort, MANAGE_TOKEN).post(path, "{}");
-        // The call reaches the repository endpoint: it answers itself (501 until hot reload is there).
-        assertThat(response.status()).as(path).isIn(HttpStatus.OK, HttpStatus.NOT_IMPLEMENTED);
-        assertThat(response.contentUtf8()).doesNotContain("management port", "scope");
+        // The call reaches the repository endpoint, which answers itself: the server watches its folders (poll
+        // mode), so load and unload are refused there (RepositoryApiTest calls them in explicit mode).
+        assertThat(response.status()).as(path).isEqualTo(HttpStatus.BAD_REQUEST);
+        assertThat(response.contentUtf8()).contains("not allowed in model control mode 'poll'")
+            .doesNotContain("management port", "scope");
       }
     }
 
@@ -96,8 +98,8 @@ class ManagementListenerTest {
         AggregatedHttpResponse response = client(port, MANAGE_TOKEN).post(LOAD, "{}");
 
         assertThat(response.status()).isEqualTo(HttpStatus.NOT_FOUND);
-        assertThat(error(response)).startsWith("management calls (repository load and unload) are served on the"
-            + " management port only");
+        assertThat(error(response)).startsWith("management calls (repository load and unload, version labels,"
+            + " routes, the console's data) are served on the management port only");
       }
     }
 
@@ -138,13 +140,12 @@ class ManagementListenerTest {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
             assertThat(e.getStatus().getDescription()).startsWith("the management port serves only");
           });
-      try {
-        BearerTokensOverGrpcTest.stub(uri, MANAGE_TOKEN).repositoryModelUnload(unload);
-      } catch (StatusRuntimeException e) {
-        // The call reached the service, which does not implement it yet (hot reload comes later).
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-        assertThat(e.getStatus().getDescription()).doesNotContain("management port", "scope");
-      }
+      // The call reaches the service, which refuses unloads in poll mode.
+      assertThatThrownBy(() -> BearerTokensOverGrpcTest.stub(uri, MANAGE_TOKEN).repositoryModelUnload(unload))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("not allowed in model control mode 'poll'");
+          });
     }
   }
 

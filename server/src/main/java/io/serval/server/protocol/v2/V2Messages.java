@@ -27,8 +27,11 @@ import io.serval.server.inference.ServedPipelines;
 import io.serval.server.metrics.Duration;
 import io.serval.server.repository.ModelEntry;
 import io.serval.server.repository.ModelRepository;
+import io.serval.server.routing.RouteHints;
+import io.serval.server.routing.ServedRoutes;
 import io.serval.server.repository.ModelVersion;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds the v2 answers that are not predictions (server and model metadata, model configuration, statistics,
@@ -40,6 +43,8 @@ public final class V2Messages {
 
   /** The platform metadata and model config give a pipeline. */
   public static final String PIPELINE_PLATFORM = "serval_pipeline";
+  /** The platform metadata and model config give an A/B route. */
+  public static final String ROUTE_PLATFORM = "serval_route";
 
   /** The protocol extensions Serval implements, as listed in server metadata. */
   public static final List<String> EXTENSIONS =
@@ -51,9 +56,12 @@ public final class V2Messages {
 
   private final ModelRepository repository;
   private final ServedPipelines pipelines;
+  private final ServedRoutes routes;
   private final String serverVersion;
 
-  public V2Messages(ModelRepository repository, ServedPipelines pipelines, String serverVersion) {
+  public V2Messages(ModelRepository repository, ServedPipelines pipelines, ServedRoutes routes,
+      String serverVersion) {
+    this.routes = routes;
     this.repository = repository;
     this.pipelines = pipelines;
     this.serverVersion = serverVersion;
@@ -69,10 +77,10 @@ public final class V2Messages {
 
   /** Metadata of the version a request names (empty: the highest ready one). */
   public ModelMetadataResponse modelMetadata(String model, String version) {
-    ServedPipelines.Entry pipeline = pipelines.get(model);
-    if (pipeline != null) {
-      Servable resolved = pipeline.resolve(version);
-      return ModelMetadataResponse.newBuilder().setName(model).setPlatform(PIPELINE_PLATFORM)
+    Servable composite = composite(model, version);
+    if (composite != null) {
+      Servable resolved = composite;
+      return ModelMetadataResponse.newBuilder().setName(model).setPlatform(platform(model))
           .addVersions(resolved.version())
           .addAllInputs(resolved.signature().inputs().stream().map(V2Messages::tensorMetadata).toList())
           .addAllOutputs(resolved.signature().outputs().stream().map(V2Messages::tensorMetadata).toList())
@@ -106,9 +114,9 @@ public final class V2Messages {
 
   /** The configuration of the version a request names, in Triton's {@code ModelConfig} terms. */
   public ModelConfig modelConfig(String model, String version) {
-    ServedPipelines.Entry pipeline = pipelines.get(model);
-    if (pipeline != null) {
-      return pipelineConfig(pipeline.resolve(version));
+    Servable composite = composite(model, version);
+    if (composite != null) {
+      return compositeConfig(composite, platform(model));
     }
     ModelVersion resolved = repository.resolve(model, version);
     io.serval.server.config.ModelConfig config = resolved.config();
@@ -171,11 +179,33 @@ public final class V2Messages {
     return builder.build();
   }
 
-  /** A pipeline's configuration: its signature, unbatched (its infer nodes batch inside their models). */
-  private static ModelConfig pipelineConfig(Servable pipeline) {
+  /**
+   * A pipeline or route, resolved, when {@code model} names one; {@code null} for a model.
+   *
+   * @throws io.serval.core.ModelNotFoundException for a version other than 1
+   * @throws io.serval.core.ModelUnavailableException when it is not served
+   */
+  private @Nullable Servable composite(String model, String version) {
+    ServedPipelines.Entry pipeline = pipelines.get(model);
+    if (pipeline != null) {
+      return pipeline.resolve(version);
+    }
+    ServedRoutes.Entry route = routes.get(model);
+    return route == null ? null : ServedRoutes.resolve(route, version, RouteHints.NONE);
+  }
+
+  private String platform(String composite) {
+    return pipelines.get(composite) != null ? PIPELINE_PLATFORM : ROUTE_PLATFORM;
+  }
+
+  /**
+   * A pipeline's or route's configuration: its signature (a pipeline's unbatched: its infer nodes batch inside
+   * their models).
+   */
+  private static ModelConfig compositeConfig(Servable pipeline, String platform) {
     ModelConfig.Builder builder = ModelConfig.newBuilder()
         .setName(pipeline.name())
-        .setPlatform(PIPELINE_PLATFORM)
+        .setPlatform(platform)
         .setBackend("serval")
         .setMaxBatchSize(pipeline.maxBatchSize());
     for (TensorSpec spec : pipeline.signature().inputs()) {
@@ -320,15 +350,23 @@ public final class V2Messages {
       }
       index.addModels(entry);
     }
+    for (ServedRoutes.Entry route : routes.all()) {
+      if (readyOnly && route.route() == null) {
+        continue;
+      }
+      index.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
+          .setName(route.name())
+          .setVersion(route.route() == null ? "" : "1")
+          .setState(route.route() == null ? "UNAVAILABLE" : "READY")
+          .setReason(route.reason()));
+    }
     return index.build();
   }
 
   /** Whether the version a request names is ready; unknown models and versions are simply not ready. */
   public boolean modelReady(String model, String version) {
     try {
-      ServedPipelines.Entry pipeline = pipelines.get(model);
-      if (pipeline != null) {
-        pipeline.resolve(version);
+      if (composite(model, version) != null) {
         return true;
       }
       return repository.resolve(model, version).isReady();

@@ -42,6 +42,7 @@ import io.serval.server.protocol.InternalErrors;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.ModelVersion;
 import io.serval.server.repository.RepositoryControl;
+import io.serval.server.routing.RouteHints;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -178,7 +179,8 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     Supplier<CompletableFuture<T>> start = () -> {
       try {
         // An unknown model or version is the first thing to report, before anything about the inputs.
-        Servable version = inference.resolve(request.getModelName(), request.getModelVersion());
+        Servable version = inference.resolve(request.getModelName(), request.getModelVersion(),
+            RouteHints.of(ctx.request().headers()::get));
         AdmissionControl.charge(ctx, request.getSerializedSize());
         MemoryScope memory = MemoryScope.open();
         InferenceRequest decoded;
@@ -188,7 +190,10 @@ public final class V2GrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceS
           memory.release();
           throw e;
         }
-        CompletableFuture<T> answer = inference.infer(version, decoded, executor, encoder);
+        CompletableFuture<T> answer = inference.infer(version, decoded, executor, result -> {
+          RouteHints.reportVariant(ctx, result);
+          return encoder.apply(result);
+        });
         if (cancelled != null) {
           cancelled.thenRun(() -> answer.cancel(false));
         }

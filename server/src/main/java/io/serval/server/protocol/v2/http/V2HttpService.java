@@ -25,6 +25,7 @@ import io.serval.server.inference.InferenceService;
 import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.RepositoryControl;
+import io.serval.server.routing.RouteHints;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,7 +136,7 @@ public final class V2HttpService {
    */
   private CompletableFuture<HttpResponse> start(ServiceRequestContext ctx, AggregatedHttpRequest req, long deadline) {
     // An unknown model or version is the first thing to report, before anything about the body.
-    Servable version = inference.resolve(model(ctx), version(ctx));
+    Servable version = inference.resolve(model(ctx), version(ctx), RouteHints.of(req.headers()::get));
     AdmissionControl.charge(ctx, req.content().length());
     byte[] body = RequestBodies.decode(
         req.content().array(), req.headers().get(HttpHeaderNames.CONTENT_ENCODING), maxRequestBytes);
@@ -149,7 +150,10 @@ public final class V2HttpService {
       throw e;
     }
     CompletableFuture<HttpResponse> result =
-        inference.infer(version, request, ctx.blockingTaskExecutor(), HttpInferEncoder::encode);
+        inference.infer(version, request, ctx.blockingTaskExecutor(), answer -> {
+          RouteHints.reportVariant(ctx, answer);
+          return HttpInferEncoder.encode(answer);
+        });
     // A client that goes away takes its request out of the queue.
     ctx.whenRequestCancelling().thenRun(() -> result.cancel(false));
     return result;
