@@ -184,11 +184,19 @@ def test_http_management_calls_are_served_on_the_management_port_only():
     with http_client("MANAGEMENT_URL") as client:
         assert refused(lambda: client.unload_model(MODEL))[0] == "401"
         assert refused(lambda: client.unload_model(MODEL, headers=bearer("INFER")))[0] == "403"
-        try:
-            client.unload_model(MODEL, headers=bearer("MANAGE"))
-        except InferenceServerException as e:
-            # Reached the repository endpoint, which answers for itself (501 until hot reload).
-            assert e.status() == "501", (e.status(), e.message())
+        # The server runs in explicit model control mode: Triton's repository API unloads and loads.
+        client.unload_model(MODEL, headers=bearer("MANAGE"))
+    with http_client() as client:
+        status, message = refused(lambda: infer(client, headers=bearer("INFER")))
+        assert status == "404"
+        assert f"model '{MODEL}' is unloaded" in message
+        index = client.get_model_repository_index(headers=bearer("INFER"))
+        assert {"name": MODEL, "version": "", "state": "UNAVAILABLE", "reason": "unloaded"} in index
+    with http_client("MANAGEMENT_URL") as client:
+        client.load_model(MODEL, headers=bearer("MANAGE"))
+    with http_client() as client:
+        np.testing.assert_array_equal(infer(client, headers=bearer("INFER")).as_numpy("y"), Y)
+        assert client.is_model_ready(MODEL, headers=bearer("INFER"))
 
 
 # --------------------------------------------------------------------------
@@ -251,11 +259,16 @@ def test_grpc_management_calls_are_served_on_the_management_port_only():
         assert refused(lambda: client.load_model(MODEL))[0] == "StatusCode.UNAUTHENTICATED"
         assert refused(lambda: client.load_model(MODEL, headers=bearer("INFER", grpc=True)))[0] \
             == "StatusCode.PERMISSION_DENIED"
-        try:
-            client.load_model(MODEL, headers=bearer("MANAGE", grpc=True))
-        except InferenceServerException as e:
-            assert e.status() == "StatusCode.UNIMPLEMENTED", (e.status(), e.message())
-            assert "management port" not in e.message()
+        client.unload_model(MODEL, headers=bearer("MANAGE", grpc=True))
+        status, message = refused(lambda: client.load_model("no_such_model", headers=bearer("MANAGE", grpc=True)))
+        assert status == "StatusCode.NOT_FOUND"
+        assert "no folder 'no_such_model' in the model repositories" in message
+    with grpc_client() as client:
+        assert refused(lambda: infer(client, headers=bearer("INFER", grpc=True)))[0] == "StatusCode.NOT_FOUND"
+    with grpc_client("MANAGEMENT_URL") as client:
+        client.load_model(MODEL, headers=bearer("MANAGE", grpc=True))
+    with grpc_client() as client:
+        np.testing.assert_array_equal(infer(client, headers=bearer("INFER", grpc=True)).as_numpy("y"), Y)
 
 
 # --------------------------------------------------------------------------

@@ -342,4 +342,30 @@ class HotReloadTest {
       assertThat(index(http).toString()).contains("\"name\":\"optional\",\"version\":\"1\",\"state\":\"UNAVAILABLE\"");
     }
   }
+
+  @Test
+  void anEditedPipelineIsCompiledAgainAndABrokenEditKeepsTheLastGoodOneServing() throws Exception {
+    modelAndPipeline();
+    try (RunningServer server = RunningServer.start(repo, POLL)) {
+      BlockingWebClient http = WebClient.of(server.httpUri()).blocking();
+      Path yaml = repo.resolve(PIPELINE).resolve("pipeline.yaml");
+      Files.writeString(yaml, """
+          inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]
+          outputs: [{name: y, from: model.y}, {name: best, from: top.index}]
+          nodes:
+            - {name: model, op: infer, inputs: {x: x}, params: {model: swap}}
+            - {name: top, op: argmax, inputs: {x: model.y}}
+          """);
+      await("the new output in the pipeline's metadata",
+          () -> http.get("/v2/models/" + PIPELINE).contentUtf8().contains("\"best\""));
+
+      Files.writeString(yaml, "inputs: [{name: x, datatype: FP32, dims: [-1, 4]}]\nnodes: []\n");
+      await("the refusal in the index", () -> index(http).toString().contains("its previous form keeps serving"));
+
+      AggregatedHttpResponse answer = http.prepare().post("/v2/models/" + PIPELINE + "/infer")
+          .content(MediaType.JSON, request(1)).execute();
+      assertThat(answer.status()).isEqualTo(HttpStatus.OK);
+      assertThat(answer.contentUtf8()).contains("\"name\":\"best\"");
+    }
+  }
 }

@@ -46,8 +46,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The character error rate that must stay within 5% counts spaces. The general Chinese PP-OCRv4 recogniser often
  * runs Latin words together (RapidOCR on the same models reads these images at 5.5% counting spaces, 0% without);
- * the pipeline's {@code word_gap} puts those spaces back from the gaps between letters. The rate without spaces, the
- * recogniser's reading of the characters alone, is printed too.
+ * the pipeline's {@code space_threshold} puts a space back where the model gave the space class at least 1% between
+ * two letters. The rate without spaces, the recogniser's reading of the characters alone, is printed too.
  */
 class OcrServiceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();

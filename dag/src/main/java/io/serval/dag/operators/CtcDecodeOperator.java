@@ -19,13 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code op: ocr.ctc_decode}, {@code params: {dictionary, blank, append_space, word_gap}}: input {@code probabilities} (FP32
+ * {@code op: ocr.ctc_decode}, {@code params: {dictionary, blank, append_space, space_threshold}}: input {@code
+ * probabilities} (FP32
  * [lines, steps, classes], what a CTC text recognition model gives, as PP-OCR's {@code softmax_11.tmp_0}), outputs
  * {@code text} (BYTES [lines], UTF-8) and {@code scores} (FP32 [lines]): each line decoded greedily.
  *
@@ -40,12 +40,12 @@ import java.util.concurrent.CompletableFuture;
  * probabilities, computed in double precision and rounded once to FP32; a line where nothing remains is the empty
  * string with score 0.
  *
- * <p>{@code word_gap} (steps, default 0: off) puts back spaces a recogniser drops between words of Latin letters
- * and digits, as PP-OCR's general Chinese model often does: between two kept classes that are each an ASCII letter
- * or digit, a space is written when the blank steps between them (from the last step of the one to the first of the
- * next) number at least the line's median such gap plus {@code word_gap}. A word space is wider than the space
- * between letters, and the median measures that space in the line's own scale, so the rule holds for any font size
- * the crop was resized from. It leaves text in other scripts as the model read it. The spaces it adds are not
+ * <p>{@code space_threshold} (a probability, default 0: off; needs the appended space) puts back spaces a
+ * recogniser drops between words of Latin letters and digits, as PP-OCR's general Chinese model often does: between
+ * two kept classes that are each an ASCII letter or digit, with no space kept between them, a space is written
+ * when the space class's probability reaches the threshold at any step between them (after the last step of the
+ * one, before the first of the next). The model saw a space there but gave it less than the blank; letters of one
+ * word rarely give it even 1%. It leaves text in other scripts as the model read it. The spaces it adds are not
  * scored.
  *
  * <p>The dictionary is a UTF-8 file, relative to the pipeline's folder or absolute, of one class per line: lines
@@ -61,15 +61,18 @@ public final class CtcDecodeOperator implements Operator {
   private final byte[][] characters;
   private final int blank;
   private final String expected;
-  /** Whether each class is a single ASCII letter or digit, the classes {@code word_gap} separates. */
+  /** Whether each class is a single ASCII letter or digit, the classes {@code space_threshold} separates. */
   private final boolean[] wordCharacters;
-  private final int wordGap;
+  /** The space's class, or -1 without one. */
+  private final int space;
+  private final float spaceThreshold;
 
-  private CtcDecodeOperator(byte[][] characters, int blank, String expected, int wordGap) {
+  private CtcDecodeOperator(byte[][] characters, int blank, String expected, int space, float spaceThreshold) {
     this.characters = characters;
     this.blank = blank;
     this.expected = expected;
-    this.wordGap = wordGap;
+    this.space = space;
+    this.spaceThreshold = spaceThreshold;
     this.wordCharacters = new boolean[characters.length];
     for (int c = 0; c < characters.length; c++) {
       wordCharacters[c] = characters[c].length == 1 && Character.isLetterOrDigit(characters[c][0]);
@@ -85,7 +88,7 @@ public final class CtcDecodeOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("dictionary", "blank", "append_space", "word_gap"));
+      parameters.rejectUnknown(List.of("dictionary", "blank", "append_space", "space_threshold"));
       Path file = parameters.file("dictionary");
       String name = parameters.string("dictionary");
       List<String> lines = lines(file, name);
@@ -103,8 +106,16 @@ public final class CtcDecodeOperator implements Operator {
       String expected = characters.length + ", for the blank" + (appendSpace ? ", " : " and ") + "the "
           + lines.size() + " lines of params.dictionary '" + name + "'"
           + (appendSpace ? " and the appended space" : "");
-      int wordGap = parameters.integer("word_gap", 0, 0, Integer.MAX_VALUE);
-      return new CtcDecodeOperator(characters, blank, expected, wordGap);
+      double spaceThreshold = parameters.number("space_threshold", 0);
+      if (spaceThreshold < 0 || spaceThreshold > 1) {
+        throw new IllegalArgumentException("params.space_threshold: is " + spaceThreshold + " (expected: a"
+            + " probability from 0 to 1)");
+      }
+      if (spaceThreshold > 0 && !appendSpace) {
+        throw new IllegalArgumentException("params.space_threshold: needs the space class (append_space: true)");
+      }
+      int space = appendSpace ? (blank <= lines.size() ? characters.length - 1 : characters.length - 2) : -1;
+      return new CtcDecodeOperator(characters, blank, expected, space, (float) spaceThreshold);
     }
 
     /** The dictionary's lines. */
@@ -202,12 +213,10 @@ public final class CtcDecodeOperator implements Operator {
         }
         previous = best;
       }
-      double spaceAt = wordGap == 0 ? Double.POSITIVE_INFINITY : medianWordGap(kept, first, last, count) + wordGap;
       text.reset();
       for (int k = 0; k < count; k++) {
-        boolean betweenWords = k > 0 && wordCharacters[kept[k - 1]] && wordCharacters[kept[k]]
-            && first[k] - last[k - 1] - 1 >= spaceAt;
-        if (betweenWords) {
+        if (k > 0 && spaceThreshold > 0 && wordCharacters[kept[k - 1]] && wordCharacters[kept[k]]
+            && spaceSeen(in, (n * steps) * classes, classes, last[k - 1] + 1, first[k])) {
           text.write(' ');
         }
         text.writeBytes(characters[kept[k]]);
@@ -226,22 +235,14 @@ public final class CtcDecodeOperator implements Operator {
         Tensor.of("scores", DataType.FP32, new long[] {lines}, scores)));
   }
 
-  /**
-   * The median of the blank steps between neighbouring kept classes that are both letters or digits (the mean of
-   * the middle two for an even count), or positive infinity when there are no such neighbours.
-   */
-  private double medianWordGap(int[] kept, int[] first, int[] last, int count) {
-    int[] gaps = new int[Math.max(count - 1, 0)];
-    int size = 0;
-    for (int k = 1; k < count; k++) {
-      if (wordCharacters[kept[k - 1]] && wordCharacters[kept[k]]) {
-        gaps[size++] = first[k] - last[k - 1] - 1;
+  /** Whether the space class reaches the threshold at a step from {@code from} to before {@code to}. */
+  private boolean spaceSeen(FloatBuffer in, int line, int classes, int from, int to) {
+    for (int t = from; t < to; t++) {
+      if (in.get(line + t * classes + space) >= spaceThreshold) {
+        return true;
       }
     }
-    if (size == 0) {
-      return Double.POSITIVE_INFINITY;
-    }
-    Arrays.sort(gaps, 0, size);
-    return size % 2 == 1 ? gaps[size / 2] : (gaps[size / 2 - 1] + gaps[size / 2]) / 2.0;
+    return false;
   }
+
 }

@@ -14,7 +14,6 @@ import io.serval.dag.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,22 +74,30 @@ class CtcDecodeOperatorTest {
   }
 
   @Test
-  void wordGapPutsASpaceBetweenLettersFartherApartThanTheLinesMedianGap() throws Exception {
-    Pipeline pipeline = compile(decode("{dictionary: keys.txt, word_gap: 2}", "[-1, -1, 6]"), FOLDER);
-    float[] sure = new float[12];
-    Arrays.fill(sure, 1);
+  void spaceThresholdPutsASpaceBetweenLettersWhereTheModelSawOneBelowTheBlank() throws Exception {
+    Pipeline pipeline = compile(decode("{dictionary: keys.txt, space_threshold: 0.05}", "[-1, -1, 6]"), FOLDER);
+    // Classes 0 blank, 1 a, 2 b, 3 猫, 4 é, 5 space. Each step: the best class at 0.9, the space at the given
+    // probability (below the blank's 0.9 in the blank steps), the rest sharing what is left.
+    int[][] best = {{1, 0, 2, 0, 0, 1}, {1, 0, 3, 0, 0, 2}, {1, 1, 0, 0, 2, 2}};
+    float[][] spaceAt = {{0, 0.01f, 0, 0.04f, 0.06f, 0}, {0, 0.5f, 0, 0.5f, 0.5f, 0}, {0, 0, 0.2f, 0.001f, 0, 0}};
+    int steps = 6;
+    float[] values = new float[3 * steps * 6];
+    for (int n = 0; n < 3; n++) {
+      for (int t = 0; t < steps; t++) {
+        int start = (n * steps + t) * 6;
+        for (int c = 0; c < 6; c++) {
+          values[start + c] = c == best[n][t] ? 0.9f : c == 5 ? spaceAt[n][t] : 0.001f;
+        }
+      }
+    }
 
-    List<Tensor> out = run(pipeline, probabilities(6,
-        new int[][] {{1, 0, 2, 0, 1, 0, 0, 0, 2, 0, 1, 0}, {1, 1, 1, 0, 2, 0, 0, 0, 2, 2, 0, 1},
-            {1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 2, 0}, {1, 0, 0, 0, 2, 0, 5, 0, 0, 0, 0, 1}},
-        new float[][] {sure, sure, sure, sure}));
+    List<Tensor> out = run(pipeline, Tensor.ofFloats("probabilities", new long[] {3, steps, 6}, values));
 
-    // Line 0: a b a b a with gaps 1, 1, 3, 1: the median is 1, so the gap of 3 = 1 + 2 is a word space.
-    // Line 1: a over steps 0-2, b at 4, b over 8-9, a at 11: gaps (from a class's last step) 1, 3, 1, the same.
-    // Line 2: 猫 is not a letter or digit of ASCII, so the gaps beside it never make spaces.
-    // Line 3: the model's own space parts a b from a; the one pair of letters left (gap 3) is its own median.
-    assertThat(strings(out.get(0))).containsExactly("aba ba", "ab ba", "a猫b", "ab a");
-    assertThat(floats(out.get(1))).containsExactly(1f, 1f, 1f, 1f);
+    // Line 0: a, b (the space at 0.01 between them: under 0.05), then b to a with 0.04 and 0.06 between: a space.
+    // Line 1: a to 猫 and 猫 to b: spaces seen, but 猫 is not a Latin letter or digit, so none is written.
+    // Line 2: a over steps 0-1, b over 4-5: the 0.2 at step 2 lies between them.
+    assertThat(strings(out.get(0))).containsExactly("ab a", "a猫b", "a b");
+    assertThat(floats(out.get(1))).containsExactly(0.9f, 0.9f, 0.9f);
   }
 
   @Test
@@ -153,8 +160,12 @@ class CtcDecodeOperatorTest {
         .containsExactly("pipeline.yaml: node 'n': params.blank: is 6 (expected: an integer from 0 to 5)");
     assertThat(problems(decode("{dictionary: keys.txt, append_space: 1}", "[-1, -1, 6]"), FOLDER))
         .containsExactly("pipeline.yaml: node 'n': params.append_space: is 1 (expected: true or false)");
-    assertThat(problems(decode("{dictionary: keys.txt, word_gap: -1}", "[-1, -1, 6]"), FOLDER))
-        .containsExactly("pipeline.yaml: node 'n': params.word_gap: is -1 (expected: an integer >= 0)");
+    assertThat(problems(decode("{dictionary: keys.txt, space_threshold: 2}", "[-1, -1, 6]"), FOLDER))
+        .containsExactly("pipeline.yaml: node 'n': params.space_threshold: is 2.0 (expected: a probability from 0"
+            + " to 1)");
+    assertThat(problems(decode("{dictionary: keys.txt, append_space: false, space_threshold: 0.1}", "[-1, -1, 5]"),
+        FOLDER)).containsExactly("pipeline.yaml: node 'n': params.space_threshold: needs the space class"
+            + " (append_space: true)");
     assertThat(problems(yaml("ocr.ctc_decode", "{dictionary: keys.txt}", "probabilities", "FP16", "[-1, -1, 6]",
         "text"), FOLDER))
         .containsExactly("pipeline.yaml: node 'n': inputs.probabilities: FP16[-1,-1,6] (expected: FP32 [lines, steps,"

@@ -607,6 +607,11 @@ public final class ModelRepository implements AutoCloseable {
                 .collect(Collectors.joining("; "))
             : loaded.reason()));
       }
+      if (!loaded.reason().isEmpty()) {
+        // Something did not load as asked, while what served before keeps serving: an error, as in Triton.
+        throw new ModelUnavailableException("model '" + name + "' did not load as asked (the versions serving"
+            + " before keep serving): " + loaded.reason());
+      }
     } finally {
       changing.unlock();
     }

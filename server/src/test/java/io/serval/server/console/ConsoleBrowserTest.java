@@ -65,10 +65,10 @@ class ConsoleBrowserTest {
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
+    browser = HeadlessChromium.start(1280, 800);
     server = startServer(dir.resolve("poll"), "poll");
     httpPort = server.ports().get(0);
     managementPort = server.ports().get(3);
-    browser = HeadlessChromium.start(1280, 800);
   }
 
   @AfterAll
@@ -102,7 +102,7 @@ class ConsoleBrowserTest {
     assertThat(browser.evaluate("sessionStorage.getItem('serval.console.token')").asText()).isEqualTo(MANAGE_TOKEN);
     assertThat(browser.evaluate("localStorage.length").asInt()).as("the token is not kept beyond the tab").isZero();
 
-    // Live rates: requests into the model and through the route until the page shows them.
+    // Live rates: requests into the model and through the route (kept up until the screenshot).
     AtomicBoolean sending = new AtomicBoolean(true);
     AtomicInteger answered = new AtomicInteger();
     Thread load = new Thread(() -> {
@@ -119,44 +119,45 @@ class ConsoleBrowserTest {
     try {
       browser.waitFor("[...document.querySelectorAll(\"tr[data-model='affine'][data-version] [data-field=rps]\")]"
           + ".some(c => Number(c.dataset.value) > 0)", WAIT, DESCRIBE);
-      browser.waitFor("Number(document.querySelector(\"tr[data-route='ab'][data-variant='a'] [data-field=rps]\")"
-          + "?.dataset.value) > 0", WAIT, DESCRIBE);
+      browser.waitFor(variantRate("a") + " > 0", WAIT, DESCRIBE);
+      assertThat(browser.evaluate("[...document.querySelectorAll(\"tr[data-model='affine'][data-version]"
+          + " [data-field=latency]\")].some(c => Number(c.dataset.value) > 0)").asBoolean())
+          .as("a mean latency is shown with the rate").isTrue();
+
+      // Weights the server refuses: the page shows its message, and nothing changes.
+      AggregatedHttpResponse refused = client(managementPort, MANAGE_TOKEN).prepare()
+          .put("/v1/routes/" + ROUTE + "/weights").content(MediaType.JSON, "{\"a\": -1, \"b\": 10}").execute();
+      assertThat(refused.status().isClientError()).as(refused.contentUtf8()).isTrue();
+      String refusal = MAPPER.readTree(refused.contentUtf8()).path("error").asText();
+      assertThat(refusal).isNotEmpty();
+      browser.type(weightSelector("a"), "-1");
+      browser.click("button[data-action='apply-weights'][data-route='ab']");
+      browser.waitFor("document.getElementById('status').dataset.kind === 'error' && document.getElementById"
+          + "('status').textContent.includes(" + HeadlessChromium.quote(refusal) + ")", WAIT, DESCRIBE);
+      assertThat(browser.evaluate("document.getElementById('status').textContent").asText())
+          .startsWith("Route ab: HTTP " + refused.status().code() + ": ");
+      assertThat(weights()).containsEntry("a", 90).containsEntry("b", 10);
+
+      // Weights it takes: 50/50, typed and applied in the page, and seen through the server's API.
+      browser.type(weightSelector("a"), "50");
+      browser.type(weightSelector("b"), "50");
+      browser.click("button[data-action='apply-weights'][data-route='ab']");
+      browser.waitFor("document.getElementById('status').dataset.kind === 'ok'", WAIT, DESCRIBE);
+      assertThat(browser.evaluate("document.getElementById('status').textContent").asText())
+          .isEqualTo("Route ab: weights applied (a=50, b=50).");
+      assertThat(weights()).containsEntry("a", 50).containsEntry("b", 50);
+      browser.waitFor(weightShown("a") + " === '50' && " + weightShown("b") + " === '50'", WAIT, DESCRIBE);
+      // Both variants take traffic now, and the inputs keep the server's weights across refreshes.
+      browser.waitFor(variantRate("a") + " > 0 && " + variantRate("b") + " > 0", WAIT, DESCRIBE);
+      assertThat(browser.evaluate(weightInput("a") + ".value").asText()).isEqualTo("50");
+      assertThat(browser.evaluate(weightInput("b") + ".value").asText()).isEqualTo("50");
+
+      browser.screenshot(SCREENSHOT);
     } finally {
       sending.set(false);
       load.join(10_000);
     }
     assertThat(answered.get()).isPositive();
-    assertThat(browser.evaluate("[...document.querySelectorAll(\"tr[data-model='affine'][data-version]"
-        + " [data-field=latency]\")].some(c => Number(c.dataset.value) > 0)").asBoolean())
-        .as("a mean latency is shown with the rate").isTrue();
-
-    // Weights the server refuses: the page shows its message, and nothing changes.
-    AggregatedHttpResponse refused = client(managementPort, MANAGE_TOKEN).prepare()
-        .put("/v1/routes/" + ROUTE + "/weights").content(MediaType.JSON, "{\"a\": -1, \"b\": 10}").execute();
-    assertThat(refused.status().isClientError()).as(refused.contentUtf8()).isTrue();
-    String refusal = MAPPER.readTree(refused.contentUtf8()).path("error").asText();
-    assertThat(refusal).isNotEmpty();
-    browser.type(weightSelector("a"), "-1");
-    browser.click("button[data-action='apply-weights'][data-route='ab']");
-    browser.waitFor("document.getElementById('status').dataset.kind === 'error' && document.getElementById('status')"
-        + ".textContent.includes(" + HeadlessChromium.quote(refusal) + ")", WAIT, DESCRIBE);
-    assertThat(browser.evaluate("document.getElementById('status').textContent").asText())
-        .contains("HTTP " + refused.status().code());
-    assertThat(weights()).containsEntry("a", 90).containsEntry("b", 10);
-
-    // Weights it takes: 50/50, applied through the page and seen through the server's API.
-    browser.type(weightSelector("a"), "50");
-    browser.type(weightSelector("b"), "50");
-    browser.click("button[data-action='apply-weights'][data-route='ab']");
-    browser.waitFor("document.getElementById('status').dataset.kind === 'ok'", WAIT, DESCRIBE);
-    assertThat(browser.evaluate("document.getElementById('status').textContent").asText())
-        .isEqualTo("Route ab: weights applied (a=50, b=50).");
-    assertThat(weights()).containsEntry("a", 50).containsEntry("b", 50);
-    browser.waitFor(weightShown("a") + " === '50' && " + weightShown("b") + " === '50'", WAIT, DESCRIBE);
-    Thread.sleep(1500);
-    assertThat(browser.evaluate(weightInput("a") + ".value").asText()).as("after the next refresh").isEqualTo("50");
-
-    browser.screenshot(SCREENSHOT);
     byte[] png = Files.readAllBytes(SCREENSHOT);
     assertThat(png).startsWith(0x89, 'P', 'N', 'G');
     assertThat(png.length).as("a screenshot of the filled page").isGreaterThan(8 * 1024);
@@ -173,6 +174,7 @@ class ConsoleBrowserTest {
     browser.waitFor(statusShows(401, stateError("not-a-token", HttpStatus.UNAUTHORIZED)), WAIT, DESCRIBE);
     assertThat(browser.evaluate("document.querySelectorAll('tbody.model, section.route').length").asInt())
         .as("nothing of the server is shown").isZero();
+    assertThat(browser.evaluate("document.getElementById('data').hidden").asBoolean()).isTrue();
 
     useToken(INFER_TOKEN);
     browser.waitFor(statusShows(403, stateError(INFER_TOKEN, HttpStatus.FORBIDDEN)), WAIT, DESCRIBE);
@@ -259,6 +261,12 @@ class ConsoleBrowserTest {
   private static String weightShown(String variant) {
     return "document.querySelector(" + HeadlessChromium.quote("tr[data-route='" + ROUTE + "'][data-variant='"
         + variant + "'] [data-field=weight]") + ")?.dataset.value";
+  }
+
+  /** The request rate the page shows for a variant of route {@value #ROUTE}. */
+  private static String variantRate(String variant) {
+    return "Number(document.querySelector(" + HeadlessChromium.quote("tr[data-route='" + ROUTE + "'][data-variant='"
+        + variant + "'] [data-field=rps]") + ")?.dataset.value)";
   }
 
   private static String statusShows(int status, String message) {

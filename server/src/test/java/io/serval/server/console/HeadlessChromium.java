@@ -113,6 +113,10 @@ final class HeadlessChromium implements AutoCloseable {
   private static Path executable() {
     String configured = System.getenv("CHROMIUM");
     if (configured != null && !configured.isBlank()) {
+      if (!Files.isExecutable(Path.of(configured))) {
+        throw new IllegalStateException("CHROMIUM is " + configured + ", which is not a program: install the Debian"
+            + " package 'chromium' (apt-get install chromium), or point CHROMIUM at a Chromium or Chrome program");
+      }
       return Path.of(configured);
     }
     String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");

@@ -185,4 +185,20 @@ class RepositoryApiTest {
     assertThat(error(call(MODEL, "load", "[1]"))).isEqualTo("the repository load request is not a JSON object");
     assertThat(inferAffine(MODEL).status()).isEqualTo(HttpStatus.OK);
   }
+
+  @Test
+  void aReloadThatFailsIsAnErrorAndTheLoadBeforeKeepsServing() throws Exception {
+    Path version = Files.createDirectories(models.resolve("again").resolve("1"));
+    Files.copy(models.resolve(MODEL).resolve("config.yaml"), models.resolve("again").resolve("config.yaml"));
+    Files.copy(models.resolve(MODEL).resolve("1").resolve("model.onnx"), version.resolve("model.onnx"));
+    assertThat(call("again", "load", "").status()).isEqualTo(HttpStatus.OK);
+
+    Files.writeString(version.resolve("model.onnx"), "broken on purpose");
+    AggregatedHttpResponse reload = call("again", "load", "");
+
+    assertThat(reload.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+    assertThat(error(reload)).startsWith("model 'again' did not load as asked (the versions serving before keep"
+        + " serving): version 1 failed to reload and its previous load keeps serving: onnxruntime cannot load");
+    assertThat(inferAffine("again").status()).isEqualTo(HttpStatus.OK);
+  }
 }

@@ -38,7 +38,9 @@ class TritonClientSecurityTest {
   static void start() throws Exception {
     PythonClients.setUp();
     String serverTls = "tls:\n  cert: " + SERVER.certificateFile() + "\n  key: " + SERVER.privateKeyFile() + "\n";
-    tls = SecuredServer.start(dir.resolve("tls"), serverTls + SecuredServer.TOKENS_YAML);
+    // Explicit model control mode: test_security.py unloads and loads the model with Triton's clients.
+    tls = SecuredServer.start(dir.resolve("tls"), serverTls + SecuredServer.TOKENS_YAML,
+        "--model_control_mode=explicit");
     mutualTls = SecuredServer.start(dir.resolve("mtls"),
         serverTls + "  client_ca: " + CLIENT_CA.certificateFile() + "\n" + SecuredServer.TOKENS_YAML);
   }
