@@ -821,13 +821,11 @@ public final class ModelRepository implements AutoCloseable {
     if (!wanted.matches("\\d{1,18}")) {
       Long labelled = entry.labels().get(wanted);
       if (labelled == null) {
-        if (!ModelConfig.LABEL.matcher(wanted).matches()) {
-          throw new InvalidInputException("model '" + model + "': version '" + wanted + "' is not a version number"
-              + " or a label (expected: digits, a label, or no version)");
-        }
-        throw new ModelNotFoundException("model '" + model + "' has no version label '" + wanted + "' (labels: "
-            + (entry.labels().isEmpty() ? "none" : entry.labels().entrySet().stream()
-                .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", "))) + ")");
+        // Triton answers a version that is not a number as a bad request; so does Serval for an unknown label.
+        throw new InvalidInputException("model '" + model + "': version '" + wanted + "' is not a version number"
+            + " or one of its labels (labels: " + (entry.labels().isEmpty() ? "none" : entry.labels().entrySet()
+                .stream().map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", ")))
+            + "; expected: digits, a label, or no version)");
       }
       label = " (label '" + wanted + "')";
       wanted = Long.toString(labelled);

@@ -1,0 +1,165 @@
+"""Hot swaps under load (issue [7 of 10] and its addendum): Serval in poll mode, 8 gRPC clients of NVIDIA's
+tritonclient, first steady, then while new version folders of the digits model appear (copied under another name
+and renamed into place) and the old ones are removed. Run by loadtest/swap-bench.sh, which starts the server on a
+copy of the built-in repository.
+
+Each client sends held-out digits (models/digits/golden/heldout.bin) round-robin and checks every answer against
+the expected probabilities of that digit (computed once before the load): a wrong answer is a mismatch, an error a
+failure. Targets are the same through the image-classification pipeline (PNG in, label out), whose infer node
+calls the model being swapped.
+
+    python swap_bench.py --grpc localhost:18701 --repo DIR --target model|pipeline --steady 60 --swaps 50 --out F
+"""
+import argparse
+import io
+import json
+import os
+import shutil
+import statistics
+import threading
+import time
+
+import numpy as np
+import tritonclient.grpc as grpcclient
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "..", "models", "digits", "golden")
+
+
+def digits(count):
+    """The first held-out digits as the model takes them: FP32 [1, 28, 28] in [0, 1] (heldout.bin: uint8)."""
+    raw = np.fromfile(os.path.join(GOLDEN, "heldout.bin"), dtype=np.uint8).reshape(-1, 1, 28, 28)[:count]
+    return raw.astype(np.float32) / 255
+
+
+def png(digit):
+    image = Image.fromarray((digit[0] * 255).round().astype(np.uint8), mode="L")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+class Client(threading.Thread):
+    def __init__(self, url, target, samples, expected, records, stop):
+        super().__init__(daemon=True)
+        self.client = grpcclient.InferenceServerClient(url)
+        self.target, self.samples, self.expected = target, samples, expected
+        self.records, self.stop = records, stop
+
+    def call(self, i):
+        if self.target == "model":
+            x = grpcclient.InferInput("x", [1, 1, 28, 28], "FP32")
+            x.set_data_from_numpy(self.samples[i][None])
+            result = self.client.infer("digits", [x])
+            return result.get_response().model_version, result.as_numpy("probabilities")[0]
+        image = grpcclient.InferInput("image", [1], "BYTES")
+        image.set_data_from_numpy(np.array([self.samples[i]], dtype=object))
+        result = self.client.infer("image-classification", [image])
+        return "", result.as_numpy("label").reshape(-1)[0].decode()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            k = i % len(self.samples)
+            started = time.monotonic()
+            try:
+                version, answer = self.call(k)
+                ok = (np.allclose(answer, self.expected[k], atol=1e-5) if self.target == "model"
+                      else answer == self.expected[k])
+                self.records.append((started, time.monotonic() - started, "ok" if ok else "mismatch", version))
+            except Exception as e:  # noqa: BLE001 - every failure is counted, none stops the client
+                self.records.append((started, time.monotonic() - started, "failure:" + str(e)[:200], ""))
+            i += 1
+
+
+def percentiles(latencies):
+    if not latencies:
+        return {}
+    ordered = sorted(latencies)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return {"requests": len(ordered), "p50_ms": pick(0.50), "p99_ms": pick(0.99), "p999_ms": pick(0.999)}
+
+
+def served_versions(client):
+    return client.get_model_metadata("digits").versions
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--grpc", required=True)
+    parser.add_argument("--repo", required=True)
+    parser.add_argument("--target", choices=["model", "pipeline"], default="model")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--steady", type=float, default=60)
+    parser.add_argument("--swaps", type=int, default=50)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    control = grpcclient.InferenceServerClient(args.grpc)
+    raw = digits(64)
+    if args.target == "model":
+        samples = list(raw)
+        expected = []
+        for digit in samples:
+            x = grpcclient.InferInput("x", [1, 1, 28, 28], "FP32")
+            x.set_data_from_numpy(digit[None])
+            expected.append(control.infer("digits", [x]).as_numpy("probabilities")[0])
+    else:
+        samples = [png(digit) for digit in raw]
+        expected = []
+        for data in samples:
+            image = grpcclient.InferInput("image", [1], "BYTES")
+            image.set_data_from_numpy(np.array([data], dtype=object))
+            expected.append(control.infer("image-classification", [image]).as_numpy("label").reshape(-1)[0]
+                            .decode())
+
+    records, stop = [], threading.Event()
+    clients = [Client(args.grpc, args.target, samples, expected, records, stop) for _ in range(args.clients)]
+    for client in clients:
+        client.start()
+    time.sleep(3)  # warm: not measured
+    steady_from = time.monotonic()
+    time.sleep(args.steady)
+    swaps_from = time.monotonic()
+    model_dir = os.path.join(args.repo, "digits")
+    current = max(int(v) for v in served_versions(control))
+    pickups = []
+    for _ in range(args.swaps):
+        new = current + 1
+        incoming = os.path.join(model_dir, f".incoming-{new}")
+        shutil.copytree(os.path.join(model_dir, str(current)), incoming)
+        appeared = time.monotonic()
+        os.rename(incoming, os.path.join(model_dir, str(new)))
+        while str(new) not in served_versions(control):
+            time.sleep(0.002)
+        pickups.append(time.monotonic() - appeared)
+        time.sleep(0.2)
+        shutil.rmtree(os.path.join(model_dir, str(current)))
+        current = new
+        time.sleep(0.3)
+    swaps_until = time.monotonic()
+    stop.set()
+    for client in clients:
+        client.join()
+
+    def phase(since, until):
+        chosen = [r for r in records if since <= r[0] < until]
+        failures = [r for r in chosen if r[2].startswith("failure")]
+        return dict(percentiles([r[1] for r in chosen]), seconds=until - since,
+                    failed=len(failures), mismatched=sum(1 for r in chosen if r[2] == "mismatch"),
+                    failure_examples=sorted({r[2] for r in failures})[:3])
+
+    result = {
+        "target": args.target, "clients": args.clients, "swaps": args.swaps,
+        "steady": phase(steady_from, swaps_from), "during_swaps": phase(swaps_from, swaps_until),
+        "pickup_s": {"median": statistics.median(pickups), "max": max(pickups)} if pickups else {},
+        "versions_seen": sorted({r[3] for r in records if r[3]}, key=lambda v: int(v))[-3:],
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
