@@ -16,7 +16,7 @@ OUT=${OUT:-loadtest/reports/raw/$(date +%F)-route-bench}
 LOAD="java -jar loadtest/target/serval-load.jar"
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
-trap 'kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/routes/digits-route" "$WORK/routes/digits-shadowed"
 cat > "$WORK/routes/digits-route/route.yaml" <<'YAML'
 variants:

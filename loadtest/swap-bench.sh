@@ -17,7 +17,7 @@ SWAPS=${2:-50}
 OUT=${OUT:-loadtest/reports/raw/$(date +%F)-swap-bench}
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
-trap 'kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 echo "| target | phase | requests | failed | mismatched | p50 ms | p99 ms | p99.9 ms | new version serving after (median / max) |" \
   > "$OUT/summary.md"

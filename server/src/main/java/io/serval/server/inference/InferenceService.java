@@ -39,8 +39,9 @@ public final class InferenceService {
   }
 
   /**
-   * What a request names: a pipeline, or a model version (version empty: the highest ready one). Front ends resolve before decoding, so that an
-   * unknown model or version is the first thing reported, and hand the result to {@link #infer}.
+   * What a request names: a route, a pipeline, or a model version (version empty: the default or highest ready
+   * one; a label names a version). Front ends resolve before decoding, so that an unknown model or version is the
+   * first thing reported, and hand the result to {@link #infer}.
    *
    * @throws io.serval.core.ModelNotFoundException for an unknown model or version
    * @throws io.serval.core.ModelUnavailableException for one that is known but not ready
@@ -85,8 +86,8 @@ public final class InferenceService {
    * Runs a request on {@code servable} and encodes its answer with {@code encoder} on {@code executor} (never on
    * an instance worker). The request's memory is released once its answer is encoded or it failed, so whatever
    * the encoder makes must not keep views of the result's tensors. The future fails with a {@link
-   * ServalException} (possibly wrapped; see {@link ServalException#of}); it never throws. Cancelling it takes the request out
-   * of the queue if it has not started.
+   * ServalException} (possibly wrapped; see {@link ServalException#of}); it never throws. Cancelling it takes the
+   * request out of the queue if it has not started.
    *
    * @param executor where the answer is finished (post-processing, cache) and encoded; the front end's choice
    */

@@ -15,6 +15,7 @@ import io.serval.dag.PipelineDefinition;
 import io.serval.dag.ServableResolver;
 import io.serval.server.metrics.ModelMetrics;
 import io.serval.server.metrics.PipelineNodeMetrics;
+import io.serval.server.repository.Fingerprint;
 import io.serval.server.repository.ModelRepository;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -101,9 +102,14 @@ public final class ServedPipelines implements AutoCloseable {
   private final ExecutorService nodes;
   private final ConcurrentSkipListMap<String, Entry> pipelines = new ConcurrentSkipListMap<>();
   private final Map<String, Meters> meters = new HashMap<>();
+  /** What each pipeline was last compiled from ({@link #source}). */
+  private final Map<String, String> compiledFrom = new HashMap<>();
+  private final ServableResolver resolver;
 
-  private ServedPipelines(PipelineCompiler compiler, MeterRegistry registry, ExecutorService nodes) {
+  private ServedPipelines(PipelineCompiler compiler, ServableResolver resolver, MeterRegistry registry,
+      ExecutorService nodes) {
     this.compiler = compiler;
+    this.resolver = resolver;
     this.registry = registry;
     this.nodes = nodes;
   }
@@ -117,7 +123,7 @@ public final class ServedPipelines implements AutoCloseable {
       return thread;
     });
     ServedPipelines pipelines =
-        new ServedPipelines(PipelineCompiler.withInstalledOperators(models), registry, nodes);
+        new ServedPipelines(PipelineCompiler.withInstalledOperators(models), models, registry, nodes);
     pipelines.reload(folders);
     return pipelines;
   }
@@ -129,6 +135,11 @@ public final class ServedPipelines implements AutoCloseable {
   public synchronized void reload(Map<String, Path> folders) {
     folders.forEach((name, folder) -> {
       Entry previous = pipelines.get(name);
+      String source = source(name, folder);
+      if (previous != null && source.equals(compiledFrom.get(name))) {
+        return;
+      }
+      compiledFrom.put(name, source);
       Meters pipelineMeters = meters.computeIfAbsent(name,
           key -> new Meters(new ModelMetrics(registry, name, "1"), new PipelineNodeMetrics(registry, name)));
       try {
@@ -154,12 +165,41 @@ public final class ServedPipelines implements AutoCloseable {
     for (String name : List.copyOf(pipelines.keySet())) {
       if (!folders.containsKey(name)) {
         pipelines.remove(name);
+        compiledFrom.remove(name);
         Meters gone = meters.remove(name);
         gone.metrics().close();
         gone.nodes().close();
         log.info("pipeline {}: removed", name);
       }
     }
+  }
+
+  /**
+   * What a pipeline is compiled from: its folder's files (names, sizes, times) and the signature each of its
+   * {@code infer} nodes' models has now. The same source compiles to the same pipeline, so a reload skips it: a
+   * model swapped for one that takes and gives the same tensors needs no recompilation (infer nodes resolve their
+   * model per request).
+   */
+  private String source(String name, Path folder) {
+    StringBuilder source = new StringBuilder(Fingerprint.ofFolder(folder));
+    try {
+      for (PipelineDefinition.Node node : PipelineDefinition.read(name, folder.resolve(ModelRepository.PIPELINE_FILE))
+          .nodes()) {
+        if (node.op().equals("infer") && node.params().has("model")) {
+          String model = node.params().string("model");
+          String version = node.params().has("version") ? node.params().string("version") : "";
+          source.append('|').append(model).append(':').append(version).append('=');
+          try {
+            source.append(resolver.resolve(model, version).signature());
+          } catch (ServalException e) {
+            source.append("unresolved: ").append(e.getMessage());
+          }
+        }
+      }
+    } catch (InvalidPipelineException | RuntimeException e) {
+      source.append("|unreadable: ").append(e.getMessage());
+    }
+    return source.toString();
   }
 
   /** The pipeline of that name, or {@code null} when there is none. */

@@ -13,11 +13,11 @@ import java.util.stream.Stream;
  * What files look like without reading them: names, sizes and modification times. Two looks that give the same
  * fingerprint saw the same files, as far as a copy or an edit in progress shows; a different one means a change.
  */
-final class Fingerprint {
+public final class Fingerprint {
   private Fingerprint() {}
 
   /** One file's size and modification time, or {@code absent}. */
-  static String ofFile(Path file) {
+  public static String ofFile(Path file) {
     try {
       BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
       return attributes.size() + "@" + attributes.lastModifiedTime().toMillis();
@@ -29,7 +29,7 @@ final class Fingerprint {
   }
 
   /** Every file under {@code dir}, by relative path, with its size and modification time. */
-  static String ofFolder(Path dir) {
+  public static String ofFolder(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
       return files.filter(Files::isRegularFile)
           .sorted()

@@ -18,11 +18,13 @@ import io.serval.server.routing.RouteDefinition.Variant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -39,9 +41,9 @@ import org.jspecify.annotations.Nullable;
  * resolved per request, so routes follow hot reloads. The answer carries the variant in its parameters
  * ({@value RouteHints#VARIANT_PARAMETER}).
  *
- * <p>A shadow gets a copy of the request after the primary is queued, on its own, bounded by {@code max_inflight}
- * copies at a time (more are dropped, never queued) and {@code timeout_ms}: the caller never waits for it or sees
- * its errors. Its latency, errors, drops and disagreements with the primary's outputs are counted.
+ * <p>A shadow gets a copy of the request once the primary has answered, on the shadow threads, bounded by {@code
+ * max_inflight} copies at a time (more are dropped, never queued) and {@code timeout_ms}: the caller never waits
+ * for it or sees its errors. Its latency, errors, drops and disagreements with the primary's outputs are counted.
  */
 public final class Route implements Servable {
   private final RouteDefinition definition;
@@ -207,7 +209,7 @@ public final class Route implements Servable {
           result.requested(), result.timings(), parameters);
     });
     answer.whenComplete((result, error) -> {
-      if (error instanceof java.util.concurrent.CancellationException) {
+      if (error instanceof CancellationException) {
         primary.cancel(false);
       }
     });
@@ -319,14 +321,18 @@ public final class Route implements Servable {
   private final class ShadowCopy {
     private final Shadow shadow;
     private final InferenceRequest request;
-    private final CompletableFuture<@Nullable List<Tensor>> primaryOutputs = new CompletableFuture<>();
+    /** A copy of the primary's outputs, set before the shadow runs; {@code null} when the primary failed. */
+    private @Nullable List<Tensor> primaryOutputs;
 
     ShadowCopy(Shadow shadow, InferenceRequest request) {
       this.shadow = shadow;
       this.request = request;
     }
 
-    /** Called when the primary answered (or failed: {@code null}); starts the shadow's run. */
+    /**
+     * Called when the primary answered (or failed: {@code null}): keeps a copy of its outputs (the answer's memory
+     * is freed once it is sent) and hands the shadow's run to the shadow threads.
+     */
     void primaryDone(@Nullable InferenceResult result) {
       List<Tensor> outputs = null;
       if (result != null) {
@@ -335,7 +341,17 @@ public final class Route implements Servable {
           outputs.add(output.compactCopy());
         }
       }
-      primaryOutputs.complete(outputs);
+      primaryOutputs = outputs;
+      try {
+        shadowExecutor.execute(this::run);
+      } catch (RuntimeException e) {
+        // The shadow threads are gone (the server is stopping): the copy is dropped.
+        request.memory().release();
+        shadowSlots.release();
+      }
+    }
+
+    private void run() {
       long since = System.nanoTime();
       CompletableFuture<InferenceResult> started;
       try {
@@ -352,9 +368,8 @@ public final class Route implements Servable {
             run.cancel(false);
           } else {
             metrics.shadow("success", nanos);
-            List<Tensor> primary = primaryOutputs.getNow(null);
-            if (primary != null) {
-              metrics.comparison(agree(primary, shadowResult.outputs(), shadow.tolerance()));
+            if (primaryOutputs != null) {
+              metrics.comparison(agree(primaryOutputs, shadowResult.outputs(), shadow.tolerance()));
             }
           }
         } finally {
@@ -374,7 +389,7 @@ public final class Route implements Servable {
       Tensor a = primary.get(i);
       Tensor b = shadow.get(i);
       if (!a.name().equals(b.name()) || a.dataType() != b.dataType()
-          || !java.util.Arrays.equals(a.shape(), b.shape())) {
+          || !Arrays.equals(a.shape(), b.shape())) {
         return false;
       }
       if (a.dataType() == DataType.FP32 || a.dataType() == DataType.FP64) {
