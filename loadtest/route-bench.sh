@@ -40,13 +40,7 @@ for round in $(seq "$ROUNDS"); do
       run=$OUT/$target-c$c-round$round
       $LOAD --url grpc://localhost:18801 --model "$target" --concurrency "$c" --warmup 3s \
         --duration "${SECONDS_PER_RUN}s" --out "$run" --quiet > "$run.log" 2>&1 || { tail -5 "$run.log" >&2; exit 1; }
-      .venv/bin/python - "$run/results.json" "$target" "$c" "$round" >> "$OUT/summary.md" <<'PY'
-import json, sys
-level = json.load(open(sys.argv[1]))["levels"][0]
-print("| %s | %s | %s | %.1f | %.3f | %.3f | %d |" % (sys.argv[2], sys.argv[3], sys.argv[4],
-      level["requests_per_sec"], level["latency_us"]["p50"] / 1000, level["latency_us"]["p99"] / 1000,
-      sum(level["errors"].values())))
-PY
+      .venv/bin/python loadtest/level_row.py "$run/results.json" "$target" "$c" "$round" >> "$OUT/summary.md"
     done
   done
 done

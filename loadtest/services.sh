@@ -39,13 +39,7 @@ for round in $(seq "$ROUNDS"); do
       $LOAD --url grpc://localhost:18501 --model "$service" --input "$(input "$service")" --concurrency "$c" \
         --warmup 3s --duration "${SECONDS_PER_RUN}s" --out "$run" --quiet > "$run.log" 2>&1 \
         || { tail -5 "$run.log" >&2; exit 1; }
-      .venv/bin/python - "$run/results.json" "$service" "$c" "$round" >> "$OUT/summary.md" <<'PY'
-import json, sys
-level = json.load(open(sys.argv[1]))["levels"][0]
-print("| %s | %s | %s | %.1f | %.2f | %.2f | %d |" % (sys.argv[2], sys.argv[3], sys.argv[4],
-      level["requests_per_sec"], level["latency_us"]["p50"] / 1000, level["latency_us"]["p99"] / 1000,
-      sum(level["errors"].values())))
-PY
+      .venv/bin/python loadtest/level_row.py "$run/results.json" "$service" "$c" "$round" >> "$OUT/summary.md"
     done
   done
 done

@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A route served like a model: each request goes to one variant, chosen by the request's sticky key when it has
+ * A route, served like a model through {@link #with}: each request goes to one variant, chosen by the request's sticky key when it has
  * one (weighted rendezvous hashing: a key keeps its variant while the weights change, except for the keys a
  * change must move), else at random by weight; a variant named by the request wins. The variant's model is
  * resolved per request, so routes follow hot reloads. The answer carries the variant in its parameters
@@ -45,7 +45,7 @@ import org.jspecify.annotations.Nullable;
  * max_inflight} copies at a time (more are dropped, never queued) and {@code timeout_ms}: the caller never waits
  * for it or sees its errors. Its latency, errors, drops and disagreements with the primary's outputs are counted.
  */
-public final class Route implements Servable {
+public final class Route {
   private final RouteDefinition definition;
   private final ServableResolver servables;
   private final ModelSignature signature;
@@ -91,23 +91,23 @@ public final class Route implements Servable {
     List<String> names = definition.variants().stream().map(Variant::name).toList();
     for (String name : newWeights.keySet()) {
       if (!names.contains(name)) {
-        throw new InvalidInputException("route '" + name() + "' has no variant '" + name + "' (variants: "
+        throw new InvalidInputException(label() + " has no variant '" + name + "' (variants: "
             + String.join(", ", names) + ")");
       }
     }
     for (String name : names) {
       Integer weight = newWeights.get(name);
       if (weight == null) {
-        throw new InvalidInputException("route '" + name() + "': no weight for variant '" + name + "' (expected: a"
+        throw new InvalidInputException(label() + ": no weight for variant '" + name + "' (expected: a"
             + " weight for each of " + String.join(", ", names) + ")");
       }
       if (weight < 0 || weight > 1_000_000) {
-        throw new InvalidInputException("route '" + name() + "': variant '" + name + "' weight " + weight
+        throw new InvalidInputException(label() + ": variant '" + name + "' weight " + weight
             + " (expected: an integer from 0 to 1000000)");
       }
     }
     if (newWeights.values().stream().allMatch(weight -> weight == 0)) {
-      throw new InvalidInputException("route '" + name() + "': every weight is 0 (expected: at least one above 0)");
+      throw new InvalidInputException(label() + ": every weight is 0 (expected: at least one above 0)");
     }
     this.weights = Map.copyOf(newWeights);
   }
@@ -117,69 +117,52 @@ public final class Route implements Servable {
     return metrics;
   }
 
-  @Override
-  public String name() {
-    return definition.name();
-  }
-
-  @Override
-  public String version() {
-    return "1";
-  }
-
-  @Override
-  public ModelSignature signature() {
-    return signature;
-  }
-
-  @Override
-  public int maxBatchSize() {
-    return maxBatchSize;
-  }
-
-  @Override
-  public String label() {
-    return "route '" + name() + "'";
-  }
-
-  /** This route with the hints of one call: what the front ends resolve and run. */
+  /** This route for one call, with the call's hints: what the front ends resolve and run. */
   public Servable with(RouteHints hints) {
-    return new Servable() {
-      @Override
-      public String name() {
-        return Route.this.name();
-      }
-
-      @Override
-      public String version() {
-        return Route.this.version();
-      }
-
-      @Override
-      public ModelSignature signature() {
-        return signature;
-      }
-
-      @Override
-      public int maxBatchSize() {
-        return maxBatchSize;
-      }
-
-      @Override
-      public String label() {
-        return Route.this.label();
-      }
-
-      @Override
-      public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
-        return Route.this.infer(request, executor, hints);
-      }
-    };
+    return new Call(hints);
   }
 
-  @Override
-  public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
-    return infer(request, executor, RouteHints.NONE);
+  /** The route as a {@link Servable} for one call. */
+  private final class Call implements Servable {
+    private final RouteHints hints;
+
+    Call(RouteHints hints) {
+      this.hints = hints;
+    }
+
+    @Override
+    public String name() {
+      return definition.name();
+    }
+
+    @Override
+    public String version() {
+      return "1";
+    }
+
+    @Override
+    public ModelSignature signature() {
+      return signature;
+    }
+
+    @Override
+    public int maxBatchSize() {
+      return maxBatchSize;
+    }
+
+    @Override
+    public String label() {
+      return Route.this.label();
+    }
+
+    @Override
+    public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
+      return Route.this.infer(request, executor, hints);
+    }
+  }
+
+  private String label() {
+    return "route '" + definition.name() + "'";
   }
 
   private CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor, RouteHints hints) {

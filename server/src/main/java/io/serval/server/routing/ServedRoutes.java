@@ -109,7 +109,7 @@ public final class ServedRoutes implements AutoCloseable {
       if (servable == null) {
         continue;
       }
-      if (servable instanceof Route || definition.name().equals(variant.model())) {
+      if (definition.name().equals(variant.model())) {
         problems.add(RouteDefinition.FILE + ": variants[" + i + "] (" + variant.name() + "): '" + variant.model()
             + "' is a route (expected: a model or a pipeline)");
         continue;

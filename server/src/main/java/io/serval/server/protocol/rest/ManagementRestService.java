@@ -86,8 +86,8 @@ public final class ManagementRestService {
       return all;
     }));
     sb.route().put("/v1/routes/{route}/weights").build((ctx, req) -> answer(ctx, req, body -> {
-      Route route = routes.setWeights(ctx.pathParam("route"), weights(body));
-      return route(routes.get(route.name()));
+      routes.setWeights(ctx.pathParam("route"), weights(body));
+      return route(routes.get(ctx.pathParam("route")));
     }));
     sb.route().get("/v1/console/state").build((ctx, req) -> answer(ctx, req, body -> state()));
     byte[] page = consolePage();
