@@ -367,7 +367,7 @@ public final class ModelRepository implements AutoCloseable {
     NavigableMap<Long, ModelVersion> next = new TreeMap<>();
     List<ModelVersion> replaced = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    boolean changed = current == null || !current.reason().isEmpty();
+    boolean changed = current == null;
     for (long version : config.versionPolicy().select(onDisk)) {
       ModelVersion old = serving.get(version);
       Path versionDir = dir.resolve(Long.toString(version));
