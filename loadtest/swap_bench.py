@@ -41,18 +41,15 @@ def png(digit):
 
 
 class Client(threading.Thread):
-    def __init__(self, url, target, samples, expected, records, stop):
+    def __init__(self, url, target, spec, samples, expected, records, stop):
         super().__init__(daemon=True)
         self.client = grpcclient.InferenceServerClient(url)
-        self.target, self.samples, self.expected = target, samples, expected
+        self.target, self.spec, self.samples, self.expected = target, spec, samples, expected
         self.records, self.stop = records, stop
 
     def call(self, i):
         if self.target == "model":
-            x = grpcclient.InferInput("x", [1, 1, 28, 28], "FP32")
-            x.set_data_from_numpy(self.samples[i][None])
-            result = self.client.infer("digits", [x])
-            return result.get_response().model_version, result.as_numpy("probabilities")[0]
+            return infer_model(self.client, self.spec, self.samples[i])
         image = grpcclient.InferInput("image", [1], "BYTES")
         image.set_data_from_numpy(np.array([self.samples[i]], dtype=object))
         result = self.client.infer("image-classification", [image])
@@ -73,6 +70,14 @@ class Client(threading.Thread):
             i += 1
 
 
+def infer_model(client, spec, sample):
+    """One request of one sample to the model: (the version that answered, its output)."""
+    x = grpcclient.InferInput(spec["input"], [1] + list(sample.shape), "FP32")
+    x.set_data_from_numpy(sample[None])
+    result = client.infer(spec["model"], [x])
+    return result.get_response().model_version, result.as_numpy(spec["output"])[0]
+
+
 def percentiles(latencies):
     if not latencies:
         return {}
@@ -81,8 +86,8 @@ def percentiles(latencies):
     return {"requests": len(ordered), "p50_ms": pick(0.50), "p99_ms": pick(0.99), "p999_ms": pick(0.999)}
 
 
-def served_versions(client):
-    return client.get_model_metadata("digits").versions
+def served_versions(client, model):
+    return client.get_model_metadata(model).versions
 
 
 def main():
@@ -94,17 +99,24 @@ def main():
     parser.add_argument("--steady", type=float, default=60)
     parser.add_argument("--swaps", type=int, default=50)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--model", default="digits", help="the model swapped (a folder of --repo)")
+    parser.add_argument("--input", default="x")
+    parser.add_argument("--output", default="probabilities")
+    parser.add_argument("--shape", default="", help="a sample's shape without the batch, for generated inputs"
+                        " (default: held-out digits)")
     args = parser.parse_args()
 
     control = grpcclient.InferenceServerClient(args.grpc)
+    spec = {"model": args.model, "input": args.input, "output": args.output}
     raw = digits(64)
     if args.target == "model":
-        samples = list(raw)
-        expected = []
-        for digit in samples:
-            x = grpcclient.InferInput("x", [1, 1, 28, 28], "FP32")
-            x.set_data_from_numpy(digit[None])
-            expected.append(control.infer("digits", [x]).as_numpy("probabilities")[0])
+        if args.shape:
+            generator = np.random.default_rng(1)
+            shape = [int(d) for d in args.shape.split(",")]
+            samples = [generator.uniform(-1, 1, shape).astype(np.float32) for _ in range(64)]
+        else:
+            samples = list(raw)
+        expected = [infer_model(control, spec, sample)[1] for sample in samples]
     else:
         samples = [png(digit) for digit in raw]
         expected = []
@@ -115,15 +127,16 @@ def main():
                             .decode())
 
     records, stop = [], threading.Event()
-    clients = [Client(args.grpc, args.target, samples, expected, records, stop) for _ in range(args.clients)]
+    clients = [Client(args.grpc, args.target, spec, samples, expected, records, stop)
+               for _ in range(args.clients)]
     for client in clients:
         client.start()
     time.sleep(3)  # warm: not measured
     steady_from = time.monotonic()
     time.sleep(args.steady)
     swaps_from = time.monotonic()
-    model_dir = os.path.join(args.repo, "digits")
-    current = max(int(v) for v in served_versions(control))
+    model_dir = os.path.join(args.repo, args.model)
+    current = max(int(v) for v in served_versions(control, args.model))
     pickups = []
     for _ in range(args.swaps):
         new = current + 1
@@ -131,7 +144,7 @@ def main():
         shutil.copytree(os.path.join(model_dir, str(current)), incoming)
         appeared = time.monotonic()
         os.rename(incoming, os.path.join(model_dir, str(new)))
-        while str(new) not in served_versions(control):
+        while str(new) not in served_versions(control, args.model):
             time.sleep(0.002)
         pickups.append(time.monotonic() - appeared)
         time.sleep(0.2)
@@ -151,7 +164,7 @@ def main():
                     failure_examples=sorted({r[2] for r in failures})[:3])
 
     result = {
-        "target": args.target, "clients": args.clients, "swaps": args.swaps,
+        "target": args.target, "model": args.model, "clients": args.clients, "swaps": args.swaps,
         "steady": phase(steady_from, swaps_from), "during_swaps": phase(swaps_from, swaps_until),
         "pickup_s": {"median": statistics.median(pickups), "max": max(pickups)} if pickups else {},
         "versions_seen": sorted({r[3] for r in records if r[3]}, key=lambda v: int(v))[-3:],

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts Triton 2.51 (from the nvidia-pytriton wheel) on loopback with the python-backend model.py.
 #   usage: serve.sh HTTP_PORT GRPC_PORT METRICS_PORT on|off MODEL_ONNX
-# Settings from the environment (loadtest/peers.sh): PEER_THREADS, PEER_MAX_BATCH, PEER_DELAY_US, PEER_MODEL_NAME.
+# Settings from the environment (loadtest/peers.sh): PEER_THREADS, PEER_MAX_BATCH, PEER_DELAY_US, PEER_MODEL_NAME;
+# PEER_REPO (where the model repository is written) and PEER_TRITON_ARGS (more tritonserver options), for
+# loadtest/swap-vs-triton.sh.
 set -euo pipefail
 HTTP=$1 GRPC=$2 METRICS=$3 BATCHING=$4 MODEL=$(realpath "$5")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +13,7 @@ VENV=$BUILD/venv
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 NAME=${PEER_MODEL_NAME:-ocr_orientation}
 
-REPO=$BUILD/repo-$BATCHING
+REPO=${PEER_REPO:-$BUILD/repo-$BATCHING}
 rm -rf "$REPO"
 mkdir -p "$REPO/$NAME/1"
 cp "$HERE/model.py" "$REPO/$NAME/1/model.py"
@@ -43,4 +45,5 @@ exec "$SITE/pytriton/tritonserver/bin/tritonserver" \
   --http-address=127.0.0.1 --http-port="$HTTP" \
   --grpc-address=127.0.0.1 --grpc-port="$GRPC" \
   --metrics-address=127.0.0.1 --metrics-port="$METRICS" --allow-gpu-metrics=false \
-  --disable-auto-complete-config --strict-readiness=true --exit-timeout-secs=5 --log-info=true
+  --disable-auto-complete-config --strict-readiness=true --exit-timeout-secs=5 --log-info=true \
+  ${PEER_TRITON_ARGS:-}
