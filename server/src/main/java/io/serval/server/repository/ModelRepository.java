@@ -338,6 +338,8 @@ public final class ModelRepository implements AutoCloseable {
       return new Outcome(true, false);
     }
     List<Long> onDisk = new ArrayList<>();
+    // What each version folder holds now, with the configuration: a different value than a load's means a reload.
+    Map<Long, String> fingerprints = new HashMap<>();
     // Served versions whose folders are incomplete or still changing: they keep serving as they are.
     Set<Long> waiting = new HashSet<>();
     boolean settling = false;
@@ -348,8 +350,10 @@ public final class ModelRepository implements AutoCloseable {
           continue;
         }
         long version = Long.parseLong(folder);
+        String fingerprint = configFingerprint + "/" + Fingerprint.ofFolder(child);
+        fingerprints.put(version, fingerprint);
         boolean marked = settings.readyFile() == null || Files.exists(child.resolve(settings.readyFile()));
-        boolean settled = marked && (!settle || settled(child, configFingerprint));
+        boolean settled = marked && (!settle || settled(child, fingerprint));
         settling |= marked && !settled;
         if (settled || serving.containsKey(version)) {
           onDisk.add(version);
@@ -371,7 +375,7 @@ public final class ModelRepository implements AutoCloseable {
     for (long version : config.versionPolicy().select(onDisk)) {
       ModelVersion old = serving.get(version);
       Path versionDir = dir.resolve(Long.toString(version));
-      String fingerprint = configFingerprint + "/" + Fingerprint.ofFolder(versionDir);
+      String fingerprint = fingerprints.get(version);
       if (old != null && (waiting.contains(version) || old.fingerprint().equals(fingerprint))) {
         next.put(version, old);
         continue;
@@ -450,11 +454,10 @@ public final class ModelRepository implements AutoCloseable {
   }
 
   /**
-   * Whether a version folder has held the same files since a rescan at least {@code settleMillis} ago; the
-   * caller holds {@link #changing}.
+   * Whether a version folder has held the same files ({@code fingerprint}) since a rescan at least {@code
+   * settleMillis} ago; the caller holds {@link #changing}.
    */
-  private boolean settled(Path versionDir, String configFingerprint) {
-    String fingerprint = configFingerprint + "/" + Fingerprint.ofFolder(versionDir);
+  private boolean settled(Path versionDir, String fingerprint) {
     Sighting seen = sightings.get(versionDir);
     long now = System.nanoTime();
     if (seen == null || !seen.fingerprint().equals(fingerprint)) {

@@ -15,6 +15,7 @@ import io.serval.core.ServalException;
 import io.serval.server.inference.ServedPipelines;
 import io.serval.server.metrics.ModelStatistics;
 import io.serval.server.protocol.v2.http.HttpErrors;
+import io.serval.server.protocol.v2.http.RequestBodies;
 import io.serval.server.repository.ModelEntry;
 import io.serval.server.repository.ModelRepository;
 import io.serval.server.repository.ModelVersion;
@@ -110,18 +111,7 @@ public final class ManagementRestService {
       Function<JsonNode, JsonNode> action) {
     return HttpResponse.of(req.aggregate().thenApplyAsync(aggregated -> {
       try {
-        JsonNode body = MAPPER.createObjectNode();
-        String text = aggregated.contentUtf8();
-        if (!text.isBlank()) {
-          try {
-            body = MAPPER.readTree(text);
-          } catch (IOException e) {
-            throw new InvalidInputException("malformed JSON in the request: " + e.getMessage());
-          }
-          if (body == null || !body.isObject()) {
-            throw new InvalidInputException("the request body is not a JSON object");
-          }
-        }
+        JsonNode body = RequestBodies.jsonObject(aggregated.contentUtf8(), "the request body");
         return HttpResponse.of(HttpStatus.OK, MediaType.JSON, action.apply(body).toString());
       } catch (ServalException e) {
         return HttpErrors.response(ctx, e);

@@ -1,5 +1,7 @@
 package io.serval.server.protocol.v2.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.serval.core.InvalidInputException;
 import io.serval.core.PayloadTooLargeException;
 import java.io.ByteArrayInputStream;
@@ -15,10 +17,35 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Decodes a request body by its {@code Content-Encoding} (gzip, deflate or none), never inflating past the
- * server's body limit, and reporting a corrupt or truncated body precisely.
+ * server's body limit, and reporting a corrupt or truncated body precisely; and reads the small JSON bodies of the
+ * calls that are not inference (repository, management), which may be left out.
  */
 public final class RequestBodies {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
   private RequestBodies() {}
+
+  /**
+   * The body as a JSON object; an empty one when the body is empty or blank.
+   *
+   * @param what the request, as messages name it ({@code "the repository index request"})
+   * @throws InvalidInputException for malformed JSON, or JSON that is not an object
+   */
+  public static JsonNode jsonObject(String text, String what) {
+    if (text.isBlank()) {
+      return MAPPER.createObjectNode();
+    }
+    JsonNode body;
+    try {
+      body = MAPPER.readTree(text);
+    } catch (IOException e) {
+      throw new InvalidInputException("malformed JSON in the request: " + e.getMessage());
+    }
+    if (body == null || !body.isObject()) {
+      throw new InvalidInputException(what + " is not a JSON object");
+    }
+    return body;
+  }
 
   public static byte[] decode(byte[] body, @Nullable String contentEncoding, int maxBytes) {
     String encoding = contentEncoding == null ? "identity" : contentEncoding.trim().toLowerCase(Locale.ROOT);

@@ -14,11 +14,9 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.serval.core.InferenceRequest;
-import io.serval.core.InvalidInputException;
 import io.serval.core.MemoryScope;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
-import io.serval.core.UnsupportedFeatureException;
 import io.serval.server.ServerStatus;
 import io.serval.server.admission.AdmissionControl;
 import io.serval.server.inference.InferenceService;
@@ -26,7 +24,6 @@ import io.serval.server.protocol.v2.ProtoJson;
 import io.serval.server.protocol.v2.V2Messages;
 import io.serval.server.repository.RepositoryControl;
 import io.serval.server.routing.RouteHints;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -168,21 +165,10 @@ public final class V2HttpService {
     String name = model(ctx);
     return HttpResponse.of(req.aggregate().thenApplyAsync(aggregated -> {
       try {
-        String text = aggregated.contentUtf8();
-        if (!text.isBlank()) {
-          JsonNode body;
-          try {
-            body = MAPPER.readTree(text);
-          } catch (IOException e) {
-            throw new InvalidInputException("malformed JSON in the request: " + e.getMessage());
-          }
-          if (body == null || !body.isObject()) {
-            throw new InvalidInputException("the repository " + action + " request is not a JSON object");
-          }
-          List<String> parameters = new ArrayList<>();
-          body.path("parameters").fieldNames().forEachRemaining(parameters::add);
-          RepositoryControl.checkParameters(action, parameters);
-        }
+        JsonNode body = RequestBodies.jsonObject(aggregated.contentUtf8(), "the repository " + action + " request");
+        List<String> parameters = new ArrayList<>();
+        body.path("parameters").fieldNames().forEachRemaining(parameters::add);
+        RepositoryControl.checkParameters(action, parameters);
         if (action.equals("load")) {
           control.load(name);
         } else {
@@ -201,19 +187,10 @@ public final class V2HttpService {
         return HttpErrors.failure(ctx, failure);
       }
       try {
-        boolean ready = false;
-        String text = aggregated.contentUtf8();
-        if (!text.isBlank()) {
-          JsonNode body = MAPPER.readTree(text);
-          if (body == null || !body.isObject()) {
-            throw new InvalidInputException("the repository index request is not a JSON object");
-          }
-          ready = body.path("ready").asBoolean(false);
-        }
+        boolean ready = RequestBodies.jsonObject(aggregated.contentUtf8(), "the repository index request")
+            .path("ready").asBoolean(false);
         return HttpResponse.of(
             HttpStatus.OK, MediaType.JSON, ProtoJson.toJsonArray(messages.repositoryIndex(ready).getModelsList()));
-      } catch (IOException e) {
-        return HttpErrors.response(ctx, new InvalidInputException("malformed JSON in the request: " + e.getMessage()));
       } catch (ServalException e) {
         return HttpErrors.response(ctx, e);
       }
