@@ -172,7 +172,11 @@ public final class ModelVersion {
     } catch (ExecutionException e) {
       throw new IllegalStateException(e);
     }
-    close(0);
+    // The state stays as it was: a reader holding the entry this load belonged to (read just before the swap)
+    // still sees it ready, as that entry said; new requests cannot enter it any more.
+    if (pool != null) {
+      pool.close(0);
+    }
   }
 
   /** Closes the pool, letting queued requests finish for up to {@code drainMillis}; for the server's shutdown. */
