@@ -13,12 +13,28 @@ import io.serval.core.TensorSpec;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A served model for tests: {@code double}, y = 2 * x over FP32 [-1, 4], counting its requests. */
+/**
+ * A served model for tests: {@code double}, y = 2 * x over FP32 [-1, 4] (or [-1, -1]), counting its requests and
+ * keeping the shape of each.
+ */
 final class DoublingModel implements Servable {
   final AtomicInteger requests = new AtomicInteger();
+  final List<long[]> shapes = new CopyOnWriteArrayList<>();
+  private final long width;
+
+  /** Rows of 4 values. */
+  DoublingModel() {
+    this(4);
+  }
+
+  /** Rows of {@code width} values, -1 for any. */
+  DoublingModel(long width) {
+    this.width = width;
+  }
 
   /** Resolves {@code double} to this model and anything else to "not found". */
   ServableResolver resolver() {
@@ -43,8 +59,8 @@ final class DoublingModel implements Servable {
 
   @Override
   public ModelSignature signature() {
-    return ModelSignature.of(List.of(TensorSpec.of("x", DataType.FP32, -1, 4)),
-        List.of(TensorSpec.of("y", DataType.FP32, -1, 4)));
+    return ModelSignature.of(List.of(TensorSpec.of("x", DataType.FP32, -1, width)),
+        List.of(TensorSpec.of("y", DataType.FP32, -1, width)));
   }
 
   @Override
@@ -60,6 +76,7 @@ final class DoublingModel implements Servable {
   @Override
   public CompletableFuture<InferenceResult> infer(InferenceRequest request, Executor executor) {
     requests.incrementAndGet();
+    shapes.add(request.inputs().get(0).shape());
     return CompletableFuture.supplyAsync(() -> {
       Tensor x = request.inputs().get(0);
       float[] values = TestOperators.floats(x);

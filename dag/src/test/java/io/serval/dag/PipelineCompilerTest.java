@@ -108,7 +108,8 @@ class PipelineCompilerTest {
             "pipeline.yaml: node 'a': op: 'softmx' is not an operator (expected one of: "
                 + String.join(", ", compiler.operatorTypes()) + ")",
             "pipeline.yaml: node 'b': params.model: model 'triple' is not in the repository",
-            "pipeline.yaml: node 'c': params.batch: unknown parameter (expected one of: model, version)");
+            "pipeline.yaml: node 'c': params.batch: unknown parameter (expected one of: model, version, ragged,"
+                + " ragged_axis, min_length)");
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.serval.dag.OperatorFactory;
 import io.serval.dag.ServableResolver;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,18 +30,37 @@ import org.jspecify.annotations.Nullable;
  * number of text lines on a page does not: more rows than max_batch_size go as several requests at once, whose
  * outputs are joined in order (their sizes other than the batch must agree); no rows at all answer outputs of no
  * rows (0 for the sizes the model leaves open) without a call.
+ *
+ * <p>Rows of different lengths, padded to the longest to travel as one tensor (the text lines of a page, cut out
+ * at their own widths): {@code params: {ragged: INPUT, ragged_axis: AXIS, min_length: L}} and a node input {@code
+ * lengths} (INT64 [rows]) name the input, the axis it is padded along (default its last; a size the model leaves
+ * open, never the batch) and each row's own length there. Each row is cut back to its length (at least {@code
+ * min_length}, default 1, and at most the padded size) and rows of one length go to the model together, so no row
+ * pays for another's padding, which on a CPU costs as much as the row itself. The outputs are joined in row order
+ * and padded with 0 where their sizes differ between lengths (a CTC model's shorter rows end in all-zero steps,
+ * which decode as blanks). Refused at load: a model that does not batch, a ragged axis the model fixes, and
+ * BYTES inputs or outputs; per request, a length outside 1 to the padded size, naming the row.
  */
 public final class InferOperator implements Operator {
+  /** The node input that gives each row's length when {@code ragged} is set. */
+  private static final String LENGTHS = "lengths";
+
   private final ServableResolver servables;
   private final String model;
   private final String version;
   private final Servable resolved;
+  private final @Nullable Ragged ragged;
 
-  private InferOperator(ServableResolver servables, String model, String version, Servable resolved) {
+  /** The input whose rows are padded, the axis (from 1) they are padded along and the least length of a row. */
+  private record Ragged(String input, int axis, long minLength) {}
+
+  private InferOperator(ServableResolver servables, String model, String version, Servable resolved,
+      @Nullable Ragged ragged) {
     this.servables = servables;
     this.model = model;
     this.version = version;
     this.resolved = resolved;
+    this.ragged = ragged;
   }
 
   /** The factory ServiceLoader finds. */
@@ -52,21 +72,59 @@ public final class InferOperator implements Operator {
 
     @Override
     public Operator create(NodeParameters parameters, ServableResolver servables) {
-      parameters.rejectUnknown(List.of("model", "version"));
+      parameters.rejectUnknown(List.of("model", "version", "ragged", "ragged_axis", "min_length"));
       String model = parameters.string("model");
       String version = parameters.optionalString("version");
+      Servable resolved;
       try {
-        return new InferOperator(servables, model, version == null ? "" : version,
-            servables.resolve(model, version == null ? "" : version));
+        resolved = servables.resolve(model, version == null ? "" : version);
       } catch (RuntimeException e) {
         throw new IllegalArgumentException("params.model: " + e.getMessage(), e);
       }
+      String raggedInput = parameters.optionalString("ragged");
+      if (raggedInput == null && (parameters.has("ragged_axis") || parameters.has("min_length"))) {
+        throw new IllegalArgumentException("params.ragged: missing (ragged_axis and min_length apply to the input"
+            + " it names)");
+      }
+      return new InferOperator(servables, model, version == null ? "" : version, resolved,
+          raggedInput == null ? null : ragged(parameters, raggedInput, resolved));
+    }
+
+    private static Ragged ragged(NodeParameters parameters, String input, Servable resolved) {
+      if (resolved.maxBatchSize() <= 0) {
+        throw new IllegalArgumentException("params.ragged: " + resolved.label() + " does not batch (max_batch_size"
+            + " 0), so its inputs have no rows to cut to their lengths");
+      }
+      TensorSpec padded = resolved.signature().inputs().stream().filter(spec -> spec.name().equals(input))
+          .findFirst().orElseThrow(() -> new IllegalArgumentException("params.ragged: '" + input + "' is not an"
+              + " input of " + resolved.label() + " (expected one of: " + String.join(", ", resolved.signature()
+              .inputs().stream().map(TensorSpec::name).toList()) + ")"));
+      int rank = padded.shape().length;
+      int axis = parameters.integer("ragged_axis", rank - 1, 1, Math.max(1, rank - 1));
+      if (padded.shape()[axis] != Shapes.DYNAMIC) {
+        throw new IllegalArgumentException("params.ragged_axis: axis " + axis + " of input '" + input + "' is "
+            + padded.shape()[axis] + " in " + resolved.label() + Shapes.format(padded.shape()) + " (expected: a"
+            + " size the model leaves open, -1)");
+      }
+      for (List<TensorSpec> specs : List.of(resolved.signature().inputs(), resolved.signature().outputs())) {
+        for (TensorSpec spec : specs) {
+          if (spec.dataType() == DataType.BYTES) {
+            throw new IllegalArgumentException("params.ragged: " + resolved.label() + " has the BYTES tensor '"
+                + spec.name() + "' (expected: fixed-size datatypes only, whose rows can be cut and padded)");
+          }
+        }
+      }
+      return new Ragged(input, axis, parameters.integer("min_length", 1, 1, Integer.MAX_VALUE));
     }
   }
 
   @Override
   public List<String> inputNames() {
-    return resolved.signature().inputs().stream().map(TensorSpec::name).toList();
+    List<String> names = new ArrayList<>(resolved.signature().inputs().stream().map(TensorSpec::name).toList());
+    if (ragged != null) {
+      names.add(LENGTHS);
+    }
+    return names;
   }
 
   @Override
@@ -81,6 +139,14 @@ public final class InferOperator implements Operator {
       if (!fits(given.shape(), expected.shape())) {
         throw new IllegalArgumentException(where + "shape " + Shapes.format(given.shape()) + " (expected: "
             + Shapes.format(expected.shape()) + ", as " + resolved.label() + " takes; -1 is any size)");
+      }
+    }
+    if (ragged != null) {
+      TensorSpec lengths = inputs.get(LENGTHS);
+      if (lengths.dataType() != DataType.INT64 || lengths.shape().length != 1) {
+        throw new IllegalArgumentException("inputs." + LENGTHS + ": " + lengths.dataType().wireName()
+            + Shapes.format(lengths.shape()) + " (expected: INT64 [rows], the length of each row of '"
+            + ragged.input() + "' along axis " + ragged.axis() + ")");
       }
     }
     return resolved.signature().outputs();
@@ -102,7 +168,17 @@ public final class InferOperator implements Operator {
   public CompletableFuture<List<Tensor>> run(Map<String, Tensor> inputs, NodeContext context) {
     Servable servable = servables.resolve(model, version);
     List<Tensor> named = new ArrayList<>();
-    inputs.forEach((name, tensor) -> named.add(tensor.withName(name)));
+    inputs.forEach((name, tensor) -> {
+      if (ragged == null || !name.equals(LENGTHS)) {
+        named.add(tensor.withName(name));
+      }
+    });
+    return ragged == null ? rows(servable, named, context)
+        : raggedRows(servable, named, inputs.get(LENGTHS), ragged, context);
+  }
+
+  /** The model's outputs for {@code named}'s rows, in batches the model takes. */
+  private static CompletableFuture<List<Tensor>> rows(Servable servable, List<Tensor> named, NodeContext context) {
     int maxBatch = servable.maxBatchSize();
     long rows = maxBatch > 0 && !named.isEmpty() && named.get(0).rank() > 0 ? named.get(0).dim(0) : -1;
     if (rows == 0) {
@@ -139,6 +215,140 @@ public final class InferOperator implements Operator {
       }
       return outputs;
     });
+  }
+
+  /**
+   * The model's outputs for rows padded along {@code ragged}'s axis: each row cut to its length, the rows of one
+   * length run together, their outputs joined in row order and padded with 0.
+   */
+  private static CompletableFuture<List<Tensor>> raggedRows(Servable servable, List<Tensor> named, Tensor lengths,
+      Ragged ragged, NodeContext context) {
+    Tensor padded = named.stream().filter(tensor -> tensor.name().equals(ragged.input())).findFirst().orElseThrow();
+    int rows = Math.toIntExact(padded.dim(0));
+    if (lengths.dataType() != DataType.INT64 || lengths.rank() != 1 || lengths.dim(0) != rows) {
+      throw new InvalidInputException("input '" + LENGTHS + "' has shape " + Shapes.format(lengths.shape())
+          + " (expected: INT64 [" + rows + "], a length for each row of input '" + ragged.input() + "')");
+    }
+    for (Tensor tensor : named) {
+      if (tensor.rank() == 0 || tensor.dim(0) != rows) {
+        throw new InvalidInputException("input '" + tensor.name() + "' has shape " + Shapes.format(tensor.shape())
+            + " (expected: " + rows + " rows, as input '" + ragged.input() + "')");
+      }
+    }
+    long full = padded.dim(ragged.axis());
+    Map<Long, List<Integer>> rowsByLength = new LinkedHashMap<>();
+    for (int row = 0; row < rows; row++) {
+      long length = lengths.data().getLong(row * Long.BYTES);
+      if (length < 1 || length > full) {
+        throw new InvalidInputException("input '" + LENGTHS + "': row " + row + " is " + length + " long (expected:"
+            + " 1 to " + full + ", the padded size of axis " + ragged.axis() + " of input '" + ragged.input() + "')");
+      }
+      rowsByLength.computeIfAbsent(Math.min(full, Math.max(ragged.minLength(), length)), key -> new ArrayList<>())
+          .add(row);
+    }
+    if (rowsByLength.size() <= 1 && rowsByLength.keySet().stream().allMatch(length -> length == full)) {
+      return rows(servable, named, context);
+    }
+    List<List<Integer>> groups = List.copyOf(rowsByLength.values());
+    List<CompletableFuture<List<Tensor>>> parts = new ArrayList<>();
+    rowsByLength.forEach((length, group) -> {
+      List<Tensor> part = new ArrayList<>();
+      for (Tensor tensor : named) {
+        part.add(tensor == padded ? gather(tensor, group, ragged.axis(), length, context)
+            : gather(tensor, group, 0, tensor.dim(0), context));
+      }
+      parts.add(rows(servable, part, context));
+    });
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+      List<List<Tensor>> answers = parts.stream().map(CompletableFuture::join).toList();
+      List<Tensor> outputs = new ArrayList<>();
+      for (int i = 0; i < answers.get(0).size(); i++) {
+        int output = i;
+        outputs.add(scatter(answers.stream().map(answer -> answer.get(output)).toList(), groups, rows, context));
+      }
+      return outputs;
+    });
+  }
+
+  /**
+   * Rows {@code rows} of a fixed-size tensor, in that order, each cut to its first {@code length} positions along
+   * {@code axis} (axis 0: whole rows).
+   */
+  private static Tensor gather(Tensor tensor, List<Integer> rows, int axis, long length, NodeContext context) {
+    long[] shape = tensor.shape().clone();
+    long outer = 1;
+    for (int d = 1; d < axis; d++) {
+      outer *= shape[d];
+    }
+    long inner = tensor.dataType().byteSize();
+    for (int d = axis + 1; d < shape.length; d++) {
+      inner *= shape[d];
+    }
+    long run = axis == 0 ? inner : length * inner;
+    long stride = axis == 0 ? inner : shape[axis] * inner;
+    long rowBytes = outer * stride;
+    shape[0] = rows.size();
+    if (axis > 0) {
+      shape[axis] = length;
+    }
+    ByteBuffer source = tensor.data();
+    ByteBuffer data = context.memory().allocate(rows.size() * outer * run);
+    int at = 0;
+    for (int row : rows) {
+      for (long o = 0; o < outer; o++) {
+        data.put(at, source, Math.toIntExact(row * rowBytes + o * stride), Math.toIntExact(run));
+        at += Math.toIntExact(run);
+      }
+    }
+    return Tensor.of(tensor.name(), tensor.dataType(), shape, data);
+  }
+
+  /**
+   * One tensor of {@code rows} rows from the parts, part {@code i} holding rows {@code groups.get(i)} in order;
+   * each size the largest of the parts', the rest 0.
+   */
+  private static Tensor scatter(List<Tensor> parts, List<List<Integer>> groups, int rows, NodeContext context) {
+    Tensor first = parts.get(0);
+    long[] shape = first.shape().clone();
+    shape[0] = rows;
+    for (Tensor part : parts) {
+      for (int d = 1; d < shape.length; d++) {
+        shape[d] = Math.max(shape[d], part.dim(d));
+      }
+    }
+    int elementBytes = first.dataType().byteSize();
+    long[] strides = new long[shape.length];
+    long stride = elementBytes;
+    for (int d = shape.length - 1; d >= 0; d--) {
+      strides[d] = stride;
+      stride *= shape[d];
+    }
+    ByteBuffer data = context.memory().allocate(stride);
+    for (int p = 0; p < parts.size(); p++) {
+      Tensor part = parts.get(p);
+      long[] dims = part.shape();
+      long run = (dims.length > 1 ? dims[dims.length - 1] : 1) * elementBytes;
+      long runsPerRow = 1;
+      for (int d = 1; d < dims.length - 1; d++) {
+        runsPerRow *= dims[d];
+      }
+      ByteBuffer source = part.data();
+      int from = 0;
+      for (int row : groups.get(p)) {
+        for (long r = 0; r < runsPerRow; r++) {
+          // Where run r of this row starts in the joined tensor: its index over the axes between, by their strides.
+          long to = row * strides[0];
+          long rest = r;
+          for (int d = dims.length - 2; d >= 1; d--) {
+            to += (rest % dims[d]) * strides[d];
+            rest /= dims[d];
+          }
+          data.put(Math.toIntExact(to), source, from, Math.toIntExact(run));
+          from += Math.toIntExact(run);
+        }
+      }
+    }
+    return Tensor.of(first.name(), first.dataType(), shape, data);
   }
 
   private static CompletableFuture<List<Tensor>> infer(Servable servable, List<Tensor> inputs, NodeContext context) {
