@@ -62,7 +62,8 @@ from serval_testdata import (  # noqa: F401  (re-exported for the test modules)
 
 # KServe's own clients are tested in kserve_client/, in a pytest process of
 # their own (see serval_testdata.py for why): this run must not import them.
-collect_ignore = ["kserve_client"]
+# engines/ runs against a server of its own too (EnginesTest).
+collect_ignore = ["kserve_client", "engines"]
 
 REQUIRED_ENV = (
     "SERVAL_HTTP_URL",

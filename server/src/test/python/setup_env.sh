@@ -136,7 +136,7 @@ log "installed: $version_out"
 
 # Two processes: kserve and tritonclient.grpc register the same protobuf
 # messages under different .proto file names and cannot share one interpreter.
-"$PY" -c 'import tritonclient.http, tritonclient.grpc, numpy, onnxruntime, pytest' \
+"$PY" -c 'import tritonclient.http, tritonclient.grpc, numpy, onnxruntime, openvino, pytest' \
     || die "python packages failed to import"
 "$PY" -c 'import kserve, httpx, grpc, numpy, onnxruntime, pytest' \
     || die "kserve failed to import"

@@ -22,6 +22,14 @@ public interface InferenceEngine extends AutoCloseable {
   /** Reads a model file's signature without keeping it loaded. */
   ModelSignature inspect(Path modelFile) throws ModelLoadException;
 
+  /**
+   * The kinds of device this engine's instances run on, the one a model gets when its configuration names none
+   * first. By default the host CPU only.
+   */
+  default List<Device.Kind> deviceKinds() {
+    return List.of(Device.Kind.CPU);
+  }
+
   /** Loads one instance of a model. */
   ModelInstance open(InstanceSpec spec) throws ModelLoadException;
 

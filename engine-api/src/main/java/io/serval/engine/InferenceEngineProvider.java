@@ -9,6 +9,15 @@ public interface InferenceEngineProvider {
   String name();
 
   /**
+   * The pool of CPU threads this engine's runs use, by name: engines that share one (the ONNX Runtime engines do)
+   * name the same, so the server's CPU budget counts it once; empty for an engine that computes on another processor
+   * and needs only a thread on the CPU to drive it. By default, a pool of the engine's own.
+   */
+  default String threadPool() {
+    return name();
+  }
+
+  /**
    * Creates the engine. An engine whose native runtime is missing is still returned, reporting {@link
    * EngineAvailability#unavailable(String)}, so that the server can say why.
    */

@@ -171,7 +171,7 @@ public final class ServalServer implements AutoCloseable {
         .errorHandler(new JsonErrors());
     V2HttpService.of(inference, messages, status, control, config.maxRequestBytes()).bindTo(sb);
     new PipelineRestService(inference, config.maxRequestBytes()).bindTo(sb);
-    new ManagementRestService(repository, pipelines, routes, control).bindTo(sb);
+    new ManagementRestService(repository, pipelines, routes, control, engines).bindTo(sb);
     // One budget for all prediction calls, taken before a body is read.
     for (String infer : new String[] {"glob:/v2/models/*/infer", "glob:/v2/models/*/versions/*/infer",
         "glob:/v1/pipelines/*",

@@ -1,7 +1,9 @@
 package io.serval.engine.onnxruntime;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.serval.core.DataType;
@@ -21,10 +23,17 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs ONNX models on the CPU with ONNX Runtime.
+ * Runs ONNX models on the CPU with ONNX Runtime, set up by an {@link OnnxRuntimeProfile}: the {@code onnxruntime}
+ * engine uses the server profile; other modules (the {@code arm} engine) create the same engine under their own name
+ * with another profile.
  *
  * <p>Settings (server configuration, {@code engines.onnxruntime}): {@code spin} ({@code true}/{@code false},
  * default {@code false}): whether idle pool threads spin, trading CPU for a little latency.
+ *
+ * <p>ONNX Runtime has one environment per process, and its intra-op pool is sized once, by the first engine
+ * created: every ONNX Runtime engine in the process shares that pool, and one created later says in its {@link
+ * #threadingSummary} which engine sized it and what it asked for (in one server every ONNX Runtime engine asks for
+ * the same share of the CPU budget; tests that start several servers in one process see the first one's pool).
  *
  * <pre>{@code
  * InferenceEngine engine = OnnxRuntimeEngine.create(EngineContext.of(2, Map.of()));
@@ -36,36 +45,73 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
   /** The name models select this engine by. */
   public static final String NAME = "onnxruntime";
 
+  private final String name;
+  private final OnnxRuntimeProfile profile;
   private final @Nullable SharedEnvironment shared;
+  private final boolean xnnpack;
   private final EngineAvailability availability;
 
-  private OnnxRuntimeEngine(@Nullable SharedEnvironment shared, EngineAvailability availability) {
+  private OnnxRuntimeEngine(
+      String name,
+      OnnxRuntimeProfile profile,
+      @Nullable SharedEnvironment shared,
+      boolean xnnpack,
+      EngineAvailability availability) {
+    this.name = name;
+    this.profile = profile;
     this.shared = shared;
+    this.xnnpack = xnnpack;
     this.availability = availability;
   }
 
-  /** Creates the engine; when ONNX Runtime cannot start here, the engine reports itself unavailable. */
+  /**
+   * Creates the {@code onnxruntime} engine with the server profile; when ONNX Runtime cannot start here, the engine
+   * reports itself unavailable.
+   */
   public static OnnxRuntimeEngine create(EngineContext context) {
     String spin = context.settings().getOrDefault("spin", "false");
     if (!spin.equals("true") && !spin.equals("false")) {
-      return new OnnxRuntimeEngine(
-          null, EngineAvailability.unavailable("setting spin: '" + spin + "' (expected: true or false)"));
+      return unavailable(
+          NAME,
+          OnnxRuntimeProfile.server(context.cpuThreads(), false),
+          "setting spin: '" + spin + "' (expected: true or false)");
     }
+    return create(NAME, context, OnnxRuntimeProfile.server(context.cpuThreads(), Boolean.parseBoolean(spin)));
+  }
+
+  /**
+   * Creates an ONNX Runtime engine named {@code name}, set up by {@code profile}; when ONNX Runtime cannot start
+   * here, the engine reports itself unavailable. The process's shared pool keeps the size the first engine gave
+   * it; an engine asking for another size says so in its {@link #threadingSummary}.
+   *
+   * @throws IllegalArgumentException when the profile asks for more intra-op threads than the budget
+   */
+  public static OnnxRuntimeEngine create(String name, EngineContext context, OnnxRuntimeProfile profile) {
+    if (profile.intraOpThreads() > context.cpuThreads()) {
+      throw new IllegalArgumentException(
+          "intraOpThreads: " + profile.intraOpThreads() + " (expected: <= cpuThreads, " + context.cpuThreads() + ")");
+    }
+    SharedEnvironment shared;
     try {
-      return new OnnxRuntimeEngine(
-          SharedEnvironment.get(context.cpuThreads(), Boolean.parseBoolean(spin)), EngineAvailability.available());
+      shared = SharedEnvironment.get(profile, name);
     } catch (OrtException | LinkageError | IllegalStateException e) {
-      return new OnnxRuntimeEngine(
-          null,
-          EngineAvailability.unavailable(
-              "ONNX Runtime could not start on " + System.getProperty("os.name") + "/"
-                  + System.getProperty("os.arch") + ": " + e));
+      return unavailable(
+          name,
+          profile,
+          "ONNX Runtime could not start on " + System.getProperty("os.name") + "/" + System.getProperty("os.arch")
+              + ": " + e);
     }
+    boolean xnnpack = profile.xnnpack() && OrtEnvironment.getAvailableProviders().contains(OrtProvider.XNNPACK);
+    return new OnnxRuntimeEngine(name, profile, shared, xnnpack, EngineAvailability.available());
+  }
+
+  private static OnnxRuntimeEngine unavailable(String name, OnnxRuntimeProfile profile, String reason) {
+    return new OnnxRuntimeEngine(name, profile, null, false, EngineAvailability.unavailable(reason));
   }
 
   @Override
   public String name() {
-    return NAME;
+    return name;
   }
 
   @Override
@@ -75,17 +121,52 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   @Override
   public List<String> modelFileNames() {
-    return List.of("model.onnx");
+    return profile.modelFileNames();
   }
 
+  /** The profile this engine was created with. */
+  public OnnxRuntimeProfile profile() {
+    return profile;
+  }
+
+  /** Whether this engine's sessions use XNNPACK: its profile asks for it and the running ONNX Runtime has it. */
+  public boolean usesXnnpack() {
+    return xnnpack;
+  }
+
+  /**
+   * The shared pool's size and spinning; which engine sized it when another did; and, when the profile departs from
+   * ONNX Runtime's defaults, its memory settings and whether XNNPACK is in use.
+   */
   @Override
   public String threadingSummary() {
     SharedEnvironment env = requireAvailable();
-    return env.intraOpThreads
-        + " intra-op thread"
-        + (env.intraOpThreads == 1 ? "" : "s")
-        + " in the pool all onnxruntime instances share"
-        + (env.spinning ? " (spinning)" : "");
+    StringBuilder summary =
+        new StringBuilder()
+            .append(env.intraOpThreads)
+            .append(" intra-op thread")
+            .append(env.intraOpThreads == 1 ? "" : "s")
+            .append(" in the pool all onnxruntime instances share")
+            .append(env.spinning ? " (spinning)" : "");
+    if (!env.createdBy.equals(name) || env.intraOpThreads != profile.intraOpThreads()) {
+      summary
+          .append(", sized by engine ")
+          .append(env.createdBy)
+          .append(" (one pool per process; this engine asked for ")
+          .append(profile.intraOpThreads())
+          .append(profile.spinning() ? ", spinning)" : ", no spinning)");
+    }
+    if (!profile.cpuMemoryArena() || !profile.memoryPattern()) {
+      summary
+          .append("; CPU memory arena ")
+          .append(profile.cpuMemoryArena() ? "on" : "off")
+          .append(", memory patterns ")
+          .append(profile.memoryPattern() ? "on" : "off");
+    }
+    if (profile.xnnpack()) {
+      summary.append(xnnpack ? "; XNNPACK in use" : "; XNNPACK not in this ONNX Runtime build, CPU provider only");
+    }
+    return summary.toString();
   }
 
   @Override
@@ -119,6 +200,12 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
       options.disablePerSessionThreads();
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      options.setCPUArenaAllocator(profile.cpuMemoryArena());
+      options.setMemoryPatternOptimization(profile.memoryPattern());
+      if (xnnpack) {
+        // XNNPACK keeps a pool of its own; sized like the shared one, since a run's XNNPACK and CPU nodes take turns.
+        options.addXnnpack(Map.of("intra_op_num_threads", String.valueOf(env.intraOpThreads)));
+      }
       return env.environment.createSession(modelFile.toString(), options);
     } catch (OrtException e) {
       throw new ModelLoadException("onnxruntime cannot load " + modelFile + ": " + e.getMessage(), e);
@@ -161,7 +248,7 @@ public final class OnnxRuntimeEngine implements InferenceEngine {
 
   private SharedEnvironment requireAvailable() {
     if (shared == null) {
-      throw new IllegalStateException("the onnxruntime engine is " + availability);
+      throw new IllegalStateException("the " + name + " engine is " + availability);
     }
     return shared;
   }

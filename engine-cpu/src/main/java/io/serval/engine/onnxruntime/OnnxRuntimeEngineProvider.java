@@ -11,6 +11,12 @@ public final class OnnxRuntimeEngineProvider implements InferenceEngineProvider 
     return OnnxRuntimeEngine.NAME;
   }
 
+  /** ONNX Runtime's process-wide intra-op pool, which every ONNX Runtime engine shares. */
+  @Override
+  public String threadPool() {
+    return OnnxRuntimeEngine.NAME;
+  }
+
   @Override
   public InferenceEngine create(EngineContext context) {
     return OnnxRuntimeEngine.create(context);

@@ -9,6 +9,7 @@ import io.serval.core.DataType;
 import io.serval.core.ModelSignature;
 import io.serval.core.Shapes;
 import io.serval.core.TensorSpec;
+import io.serval.engine.Device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +27,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Fields (all optional; see {@code models/README.md}): {@code backend} (default {@code onnxruntime}), {@code
  * platform}, {@code max_batch_size} (0: not batched; absent: {@value #AUTO_MAX_BATCH_SIZE} when every input and
  * output of the model has an open first dimension, else 0), {@code version_policy} ({@code latest: N}, {@code
- * all: true} or {@code specific: [..]}), {@code instances}, {@code default_model_filename}, {@code inputs} and
+ * all: true} or {@code specific: [..]}), {@code instances} or {@code instance_group} ({@link InstanceGroup}),
+ * {@code default_model_filename}, {@code inputs} and
  * {@code outputs} ({@code name}, {@code datatype}, {@code dims} without the batch dimension, and for outputs
  * {@code labels}: a file with one class label per line), {@code parameters} (engine-specific strings), {@code
  * dynamic_batching} ({@link BatchingConfig}), {@code response_cache} ({@code enable: true}) and {@code required}
@@ -49,6 +51,7 @@ public final class ModelConfig {
           "max_batch_size",
           "version_policy",
           "instances",
+          "instance_group",
           "default_model_filename",
           "inputs",
           "outputs",
@@ -73,7 +76,7 @@ public final class ModelConfig {
   private final @Nullable String platform;
   private final int maxBatchSize;
   private final VersionPolicy versionPolicy;
-  private final int instances;
+  private final List<InstanceGroup> instanceGroups;
   private final @Nullable String defaultModelFilename;
   private final @Nullable List<TensorConfig> inputs;
   private final @Nullable List<TensorConfig> outputs;
@@ -93,7 +96,7 @@ public final class ModelConfig {
       @Nullable String platform,
       int maxBatchSize,
       VersionPolicy versionPolicy,
-      int instances,
+      List<InstanceGroup> instanceGroups,
       @Nullable String defaultModelFilename,
       @Nullable List<TensorConfig> inputs,
       @Nullable List<TensorConfig> outputs,
@@ -111,7 +114,7 @@ public final class ModelConfig {
     this.platform = platform;
     this.maxBatchSize = maxBatchSize;
     this.versionPolicy = versionPolicy;
-    this.instances = instances;
+    this.instanceGroups = instanceGroups;
     this.defaultModelFilename = defaultModelFilename;
     this.inputs = inputs;
     this.outputs = outputs;
@@ -162,7 +165,7 @@ public final class ModelConfig {
     String platform = root.string("platform", null);
     int maxBatchSize = (int) root.integer("max_batch_size", -1, 0, Integer.MAX_VALUE);
     VersionPolicy policy = readPolicy(root);
-    int instances = (int) root.integer("instances", 1, 1, 256);
+    List<InstanceGroup> instanceGroups = InstanceGroup.read(root);
     String defaultFile = root.string("default_model_filename", null);
     List<TensorConfig> inputs = root.has("inputs") ? readTensors(root, "inputs", directory) : null;
     List<TensorConfig> outputs = root.has("outputs") ? readTensors(root, "outputs", directory) : null;
@@ -204,7 +207,7 @@ public final class ModelConfig {
         platform,
         maxBatchSize,
         policy,
-        instances,
+        instanceGroups,
         defaultFile,
         inputs,
         outputs,
@@ -295,11 +298,14 @@ public final class ModelConfig {
    * This configuration completed and checked against a model file's own signature: inputs, outputs and
    * max_batch_size left out are taken from the model; those given must agree with it.
    *
+   * @param engine the engine that loaded the model, the completed configuration's backend
+   * @param engineDevice the engine's own device, for instance groups that name none
    * @param model the signature the engine read from the model file
    * @param modelFile the model file, for messages
    * @throws ConfigException naming each field that disagrees with the model
    */
-  public ModelConfig completeWith(ModelSignature model, Path modelFile) throws ConfigException {
+  public ModelConfig completeWith(String engine, Device.Kind engineDevice, ModelSignature model, Path modelFile)
+      throws ConfigException {
     List<String> errors = new ArrayList<>();
     int batch = maxBatchSize;
     if (batch < 0) {
@@ -329,11 +335,12 @@ public final class ModelConfig {
         name,
         directory,
         source,
-        backend,
+        engine,
         platform,
         batch,
         versionPolicy,
-        instances,
+        instanceGroups.stream().map(group -> group.kind() != null ? group
+            : new InstanceGroup(group.count(), engineDevice, group.gpus())).toList(),
         defaultModelFilename,
         servedInputs,
         servedOutputs,
@@ -449,12 +456,20 @@ public final class ModelConfig {
     return backend;
   }
 
-  /** The platform reported in metadata ({@code onnxruntime_onnx} for ONNX Runtime, as Triton names it). */
+  /**
+   * The platform reported in metadata: {@code onnxruntime_onnx} for ONNX Runtime and {@code tensorrt_plan} for
+   * TensorRT, as Triton names them, else the engine's name ({@code openvino}, {@code arm}); once completed, of the
+   * engine that loaded the model ({@code auto} resolved).
+   */
   public String platform() {
     if (platform != null) {
       return platform;
     }
-    return backend.equals("onnxruntime") ? "onnxruntime_onnx" : backend;
+    return switch (backend) {
+      case "onnxruntime" -> "onnxruntime_onnx";
+      case "tensorrt" -> "tensorrt_plan";
+      default -> backend;
+    };
   }
 
   /** The largest batch a request may carry; 0 when the model is not batched. Only meaningful once completed. */
@@ -466,9 +481,9 @@ public final class ModelConfig {
     return versionPolicy;
   }
 
-  /** How many instances of each version run side by side. */
-  public int instances() {
-    return instances;
+  /** The instances of each version that run side by side, by device ({@code instance_group} or {@code instances}). */
+  public List<InstanceGroup> instanceGroups() {
+    return instanceGroups;
   }
 
   /** The model file name inside a version folder, when the configuration names one. */

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * The running totals of one model version, as the v2 statistics extension reports them. {@link #reset} starts
@@ -34,21 +35,25 @@ public final class ModelStatistics {
 
   void recordSuccess(int batchSize, RequestTimings timings, long totalNanos) {
     Totals t = totals;
-    t.success.add(totalNanos);
-    t.queue.add(timings.queueNanos());
-    t.computeInput.add(timings.computeInputNanos());
-    t.computeInfer.add(timings.computeInferNanos());
-    t.computeOutput.add(timings.computeOutputNanos());
-    t.inferenceCount.add(batchSize);
-    t.lastInferenceMillis.set(System.currentTimeMillis());
+    synchronized (t) {
+      t.success.add(totalNanos);
+      t.queue.add(timings.queueNanos());
+      t.computeInput.add(timings.computeInputNanos());
+      t.computeInfer.add(timings.computeInferNanos());
+      t.computeOutput.add(timings.computeOutputNanos());
+      t.inferenceCount.add(batchSize);
+      t.lastInferenceMillis.set(System.currentTimeMillis());
+    }
   }
 
   void recordCacheHit(int batchSize, long lookupNanos, long totalNanos) {
     Totals t = totals;
-    t.cacheHit.add(lookupNanos);
-    t.success.add(totalNanos);
-    t.inferenceCount.add(batchSize);
-    t.lastInferenceMillis.set(System.currentTimeMillis());
+    synchronized (t) {
+      t.cacheHit.add(lookupNanos);
+      t.success.add(totalNanos);
+      t.inferenceCount.add(batchSize);
+      t.lastInferenceMillis.set(System.currentTimeMillis());
+    }
   }
 
   void recordCacheMiss(long lookupNanos) {
@@ -57,12 +62,25 @@ public final class ModelStatistics {
 
   void recordExecution(int batchSize, long inputNanos, long inferNanos, long outputNanos) {
     Totals t = totals;
-    t.executionCount.increment();
-    t.batches.computeIfAbsent(batchSize, size -> new BatchStatistics()).add(inputNanos, inferNanos, outputNanos);
+    synchronized (t) {
+      t.executionCount.increment();
+      t.batches.computeIfAbsent(batchSize, size -> new BatchStatistics()).add(inputNanos, inferNanos, outputNanos);
+    }
   }
 
   void recordFailure(long totalNanos) {
     totals.fail.add(totalNanos);
+  }
+
+  /**
+   * What {@code reader} reads of these totals while no request's figures are half recorded, so that counts recorded
+   * together agree (perf_analyzer refuses statistics whose success, queue and compute counts differ).
+   */
+  public <T> T consistent(Supplier<T> reader) {
+    Totals t = totals;
+    synchronized (t) {
+      return reader.get();
+    }
   }
 
   /** Starts every total over; requests in flight stay pending. */

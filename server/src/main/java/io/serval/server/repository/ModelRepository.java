@@ -14,6 +14,7 @@ import io.serval.engine.InstanceSpec;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.ModelLoadException;
 import io.serval.server.config.ConfigException;
+import io.serval.server.config.InstanceGroup;
 import io.serval.server.config.ModelConfig;
 import io.serval.server.engines.EngineRegistry;
 import io.serval.server.metrics.ModelMetrics;
@@ -196,7 +197,9 @@ public final class ModelRepository implements AutoCloseable {
   public static ModelRepository load(List<Path> roots, EngineRegistry engines, MeterRegistry registry,
       Settings settings) throws ConfigException {
     ModelRepository repository = new ModelRepository(roots, engines, registry, settings);
-    repository.sync(repository.scan(), false);
+    Map<String, List<Path>> found = repository.scan();
+    engines.plan(backendsNamed(found));
+    repository.sync(found, false);
     repository.started = true;
     return repository;
   }
@@ -217,6 +220,21 @@ public final class ModelRepository implements AutoCloseable {
     } finally {
       rescans.increment();
     }
+  }
+
+  /** The engines the models of {@code found} name in their configurations (those that can be read). */
+  private static List<String> backendsNamed(Map<String, List<Path>> found) {
+    List<String> backends = new ArrayList<>();
+    for (List<Path> dirs : found.values()) {
+      if (Files.isRegularFile(dirs.get(0).resolve(ModelConfig.FILE_NAME))) {
+        try {
+          backends.add(ModelConfig.read(dirs.get(0)).backend());
+        } catch (ConfigException e) {
+          // The model's load reports it.
+        }
+      }
+    }
+    return backends;
   }
 
   /** The repository folders, each child folder by name. */
@@ -689,9 +707,17 @@ public final class ModelRepository implements AutoCloseable {
       InferenceEngine engine = engines.engine(config.backend());
       Path modelFile = modelFile(config, version, engine);
       ModelSignature signature = engine.inspect(modelFile);
-      ModelConfig completed = config.completeWith(signature, modelFile);
-      for (int i = 0; i < completed.instances(); i++) {
-        opened.add(engine.open(InstanceSpec.of(name, version, modelFile, Device.cpu(), i, completed.parameters())));
+      ModelConfig completed = config.completeWith(engine.name(), engine.deviceKinds().get(0), signature, modelFile);
+      List<Device> devices = InstanceGroup.devices(completed.instanceGroups());
+      for (Device device : devices) {
+        if (!engine.deviceKinds().contains(device.kind())) {
+          throw new ModelLoadException("instance_group: backend '" + engine.name() + "' runs on "
+              + engine.deviceKinds().stream().map(kind -> kind.name().toLowerCase(java.util.Locale.ROOT)).toList()
+              + " only, not " + device);
+        }
+      }
+      for (int i = 0; i < devices.size(); i++) {
+        opened.add(engine.open(InstanceSpec.of(name, version, modelFile, devices.get(i), i, completed.parameters())));
       }
       ModelMetrics versionMetrics = acquireMetrics(name, version);
       InstancePool pool;
@@ -705,10 +731,10 @@ public final class ModelRepository implements AutoCloseable {
       long elapsed = System.nanoTime() - started;
       loadTimer(name, version, "success").record(elapsed, TimeUnit.NANOSECONDS);
       log.info("model {} v{}: {} instance{} x {}, max_batch_size {}{}, loaded in {} ms; {}",
-          name, version, completed.instances(), completed.instances() == 1 ? "" : "s", engine.threadingSummary(),
+          name, version, devices.size(), devices.size() == 1 ? "" : "s", engine.threadingSummary(),
           completed.maxBatchSize(), completed.batching().enabled() ? ", dynamic batching" : "",
           TimeUnit.NANOSECONDS.toMillis(elapsed), completed.servedSignature());
-      String threading = completed.instances() + " instance" + (completed.instances() == 1 ? "" : "s") + " x "
+      String threading = devices.size() + " instance" + (devices.size() == 1 ? "" : "s") + " x "
           + engine.threadingSummary();
       return ModelVersion.ready(name, version, completed, pool, versionMetrics, threading, fingerprint);
     } catch (ModelLoadException | ConfigException | RuntimeException e) {

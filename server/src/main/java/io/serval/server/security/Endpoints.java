@@ -20,7 +20,7 @@ final class Endpoints {
   private static final String GRPC_HEALTH = "/grpc.health.v1.Health/";
   private static final Pattern HTTP_MANAGEMENT = Pattern.compile(
       "/v2/repository/models/[^/]+/(load|unload)|/v1/models/[^/]+/(labels(/[^/]+)?|default_version)"
-          + "|/v1/routes(/.*)?|/v1/console/state");
+          + "|/v1/routes(/.*)?|/v1/console/state|/v1/engines");
   /** The console's page: open (it holds no data; its calls for data need the manage scope). */
   private static final String CONSOLE = "/console";
   private static final Set<String> GRPC_MANAGEMENT = Set.of(

@@ -12,6 +12,7 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.serval.core.InvalidInputException;
 import io.serval.core.ServalException;
+import io.serval.server.engines.EngineRegistry;
 import io.serval.server.inference.ServedPipelines;
 import io.serval.server.metrics.ModelStatistics;
 import io.serval.server.protocol.v2.http.HttpErrors;
@@ -59,13 +60,15 @@ public final class ManagementRestService {
   private final ServedPipelines pipelines;
   private final ServedRoutes routes;
   private final RepositoryControl control;
+  private final EngineRegistry engines;
   /** Counts at the start of each console rate window, by series. */
   private final Map<String, Sample> samples = new HashMap<>();
 
   private record Sample(double count, double nanos, long at) {}
 
   public ManagementRestService(ModelRepository repository, ServedPipelines pipelines, ServedRoutes routes,
-      RepositoryControl control) {
+      RepositoryControl control, EngineRegistry engines) {
+    this.engines = engines;
     this.repository = repository;
     this.pipelines = pipelines;
     this.routes = routes;
@@ -89,6 +92,11 @@ public final class ManagementRestService {
     sb.route().put("/v1/routes/{route}/weights").build((ctx, req) -> answer(ctx, req, body -> {
       routes.setWeights(ctx.pathParam("route"), weights(body));
       return route(routes.get(ctx.pathParam("route")));
+    }));
+    sb.route().get("/v1/engines").build((ctx, req) -> answer(ctx, req, body -> {
+      ObjectNode all = MAPPER.createObjectNode();
+      engines.describe().forEach(all::put);
+      return all;
     }));
     sb.route().get("/v1/console/state").build((ctx, req) -> answer(ctx, req, body -> state()));
     byte[] page = consolePage();

@@ -3,6 +3,7 @@ package io.serval.server.protocol.v2;
 import io.serval.core.Servable;
 import io.serval.core.ServalException;
 import io.serval.core.TensorSpec;
+import io.serval.engine.Device;
 import io.serval.protocol.v2.InferBatchStatistics;
 import io.serval.protocol.v2.InferStatistics;
 import io.serval.protocol.v2.ModelConfig;
@@ -126,12 +127,17 @@ public final class V2Messages {
             .setPlatform(config.platform())
             .setBackend(config.backend())
             .setMaxBatchSize(config.maxBatchSize())
-            .setVersionPolicy(versionPolicy(config.versionPolicy()))
-            .addInstanceGroup(
-                ModelInstanceGroup.newBuilder()
-                    .setName(model)
-                    .setCount(config.instances())
-                    .setKind(ModelInstanceGroup.Kind.KIND_CPU));
+            .setVersionPolicy(versionPolicy(config.versionPolicy()));
+    List<io.serval.server.config.InstanceGroup> groups = config.instanceGroups();
+    for (int i = 0; i < groups.size(); i++) {
+      io.serval.server.config.InstanceGroup group = groups.get(i);
+      boolean gpu = group.kind() == Device.Kind.GPU;
+      builder.addInstanceGroup(ModelInstanceGroup.newBuilder()
+          .setName(model + "_" + i)
+          .setCount(group.count())
+          .setKind(gpu ? ModelInstanceGroup.Kind.KIND_GPU : ModelInstanceGroup.Kind.KIND_CPU)
+          .addAllGpus(gpu && group.gpus().isEmpty() ? List.of(0) : group.gpus()));
+    }
     if (config.defaultModelFilename() != null) {
       builder.setDefaultModelFilename(config.defaultModelFilename());
     }
@@ -281,6 +287,11 @@ public final class V2Messages {
   }
 
   private static ModelStatistics statistics(String name, String version,
+      io.serval.server.metrics.ModelStatistics stats) {
+    return stats.consistent(() -> statisticsOf(name, version, stats));
+  }
+
+  private static ModelStatistics statisticsOf(String name, String version,
       io.serval.server.metrics.ModelStatistics stats) {
     ModelStatistics.Builder builder = ModelStatistics.newBuilder();
     stats.batches().forEach((size, batch) -> builder.addBatchStats(InferBatchStatistics.newBuilder()
