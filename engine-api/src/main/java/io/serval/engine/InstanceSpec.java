@@ -11,6 +11,7 @@ public final class InstanceSpec {
   private final Device device;
   private final int instanceIndex;
   private final Map<String, String> parameters;
+  private final int maxBatchSize;
 
   private InstanceSpec(
       String modelName,
@@ -18,13 +19,15 @@ public final class InstanceSpec {
       Path modelFile,
       Device device,
       int instanceIndex,
-      Map<String, String> parameters) {
+      Map<String, String> parameters,
+      int maxBatchSize) {
     this.modelName = modelName;
     this.version = version;
     this.modelFile = modelFile;
     this.device = device;
     this.instanceIndex = instanceIndex;
     this.parameters = Map.copyOf(parameters);
+    this.maxBatchSize = maxBatchSize;
   }
 
   public static InstanceSpec of(
@@ -40,7 +43,23 @@ public final class InstanceSpec {
     if (instanceIndex < 0) {
       throw new IllegalArgumentException("instanceIndex: " + instanceIndex + " (expected: >= 0)");
     }
-    return new InstanceSpec(modelName, version, modelFile, device, instanceIndex, parameters);
+    return new InstanceSpec(modelName, version, modelFile, device, instanceIndex, parameters, 0);
+  }
+
+  /**
+   * This spec for a model the server sends batches of up to {@code maxBatchSize} rows (0: not batched), for engines
+   * that must size buffers or build for it ahead of the first request.
+   */
+  public InstanceSpec withMaxBatchSize(int maxBatchSize) {
+    if (maxBatchSize < 0) {
+      throw new IllegalArgumentException("maxBatchSize: " + maxBatchSize + " (expected: >= 0)");
+    }
+    return new InstanceSpec(modelName, version, modelFile, device, instanceIndex, parameters, maxBatchSize);
+  }
+
+  /** The largest batch the server sends this model, 0 when it is not batched or not said. */
+  public int maxBatchSize() {
+    return maxBatchSize;
   }
 
   public String modelName() {

@@ -320,6 +320,9 @@ class HotReloadTest {
       assertThat(metrics.lines().filter(line -> line.startsWith(
           "serval_inference_requests_total{model=\"swap\",outcome=\"success\",reason=\"none\",version=\"1\"}")))
           .hasSize(1);
+      // The reload ran at the lowest priority; the instances it started serve at the normal one.
+      assertThat(Thread.getAllStackTraces().keySet()).filteredOn(thread -> thread.getName().startsWith("serval-swap-"))
+          .isNotEmpty().allSatisfy(thread -> assertThat(thread.getPriority()).isEqualTo(Thread.NORM_PRIORITY));
     }
   }
 

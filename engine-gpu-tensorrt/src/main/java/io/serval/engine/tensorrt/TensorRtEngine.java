@@ -15,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -139,7 +140,7 @@ public final class TensorRtEngine implements InferenceEngine {
     int device = deviceOf(spec, found);
     TensorRtSettings modelSettings;
     try {
-      modelSettings = TensorRtSettings.of(settings, spec.parameters());
+      modelSettings = TensorRtSettings.of(settings, withServerBatch(spec));
     } catch (IllegalArgumentException e) {
       throw new ModelLoadException(spec + ": " + e.getMessage(), e);
     }
@@ -257,6 +258,19 @@ public final class TensorRtEngine implements InferenceEngine {
    * The GPU an instance runs on: a GPU device by its index; the CPU device, which the server passes when a model
    * names no device, means GPU 0.
    */
+  /**
+   * The model's parameters, with the server's max_batch_size as {@code max_batch_size} when the parameters do not set
+   * one (the optimization profile's largest batch).
+   */
+  static Map<String, String> withServerBatch(InstanceSpec spec) {
+    if (spec.maxBatchSize() == 0 || spec.parameters().containsKey(TensorRtSettings.MAX_BATCH_SIZE)) {
+      return spec.parameters();
+    }
+    Map<String, String> parameters = new HashMap<>(spec.parameters());
+    parameters.put(TensorRtSettings.MAX_BATCH_SIZE, Integer.toString(spec.maxBatchSize()));
+    return parameters;
+  }
+
   private static int deviceOf(InstanceSpec spec, ProbeResult found) throws ModelLoadException {
     int index = spec.device().kind() == Device.Kind.GPU ? spec.device().index() : 0;
     if (index >= found.deviceCount()) {

@@ -3,11 +3,25 @@ package io.serval.engine.tensorrt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.serval.engine.Device;
+import io.serval.engine.InstanceSpec;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TensorRtSettingsTest {
+  @Test
+  void theServersMaxBatchSizeSizesTheProfileUnlessAParameterSetsIt() {
+    InstanceSpec spec = InstanceSpec.of("m", 1, Path.of("model.onnx"), Device.gpu(0), 0, Map.of());
+
+    assertThat(TensorRtSettings.of(Map.of(), TensorRtEngine.withServerBatch(spec.withMaxBatchSize(8))).maxBatchSize())
+        .isEqualTo(8);
+    assertThat(TensorRtSettings.of(Map.of(), TensorRtEngine.withServerBatch(spec)).maxBatchSize()).isZero();
+    InstanceSpec own = InstanceSpec.of("m", 1, Path.of("model.onnx"), Device.gpu(0), 0, Map.of("max_batch_size", "4"));
+    assertThat(TensorRtSettings.of(Map.of(), TensorRtEngine.withServerBatch(own.withMaxBatchSize(8))).maxBatchSize())
+        .isEqualTo(4);
+  }
+
   @Test
   void defaultsToFp32AOneGibWorkspaceAndTheUserCache() {
     TensorRtSettings settings = TensorRtSettings.of(Map.of(), Map.of());

@@ -31,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import io.serval.core.MemoryScope;
 import io.serval.core.Tensor;
@@ -406,7 +407,8 @@ public final class ModelRepository implements AutoCloseable {
             + failed.reason());
         continue;
       }
-      ModelVersion loaded = loadVersion(config, version, fingerprint);
+      ModelVersion loaded = started ? inBackground(() -> loadVersion(config, version, fingerprint))
+          : loadVersion(config, version, fingerprint);
       if (loaded.isReady()) {
         failures.remove(versionDir);
       } else {
@@ -699,6 +701,23 @@ public final class ModelRepository implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs a load while the server serves at the lowest thread priority, so that opening sessions (an engine's graph
+   * optimisation is most of a swap's CPU) yields the cores to requests in flight. The JVM applies Java priorities
+   * on Linux with {@code -XX:ThreadPriorityPolicy=1} ({@code bin/serval} sets it: nice 4 here); without it this
+   * changes nothing. The instances' own threads run at normal priority whatever thread starts them.
+   */
+  private static ModelVersion inBackground(Supplier<ModelVersion> load) {
+    Thread thread = Thread.currentThread();
+    int priority = thread.getPriority();
+    thread.setPriority(Thread.MIN_PRIORITY);
+    try {
+      return load.get();
+    } finally {
+      thread.setPriority(priority);
+    }
+  }
+
   private ModelVersion loadVersion(ModelConfig config, long version, String fingerprint) {
     String name = config.name();
     long started = System.nanoTime();
@@ -717,7 +736,8 @@ public final class ModelRepository implements AutoCloseable {
         }
       }
       for (int i = 0; i < devices.size(); i++) {
-        opened.add(engine.open(InstanceSpec.of(name, version, modelFile, devices.get(i), i, completed.parameters())));
+        opened.add(engine.open(InstanceSpec.of(name, version, modelFile, devices.get(i), i, completed.parameters())
+            .withMaxBatchSize(completed.maxBatchSize())));
       }
       ModelMetrics versionMetrics = acquireMetrics(name, version);
       InstancePool pool;
@@ -758,16 +778,24 @@ public final class ModelRepository implements AutoCloseable {
     long started = System.nanoTime();
     try {
       List<String> outputs = version.servedSignature().outputs().stream().map(TensorSpec::name).toList();
-      List<CompletableFuture<?>> runs = new ArrayList<>();
+      // One after another, of 1, 2, 4 ... rows up to max_batch_size: an engine plans memory per input shape, so
+      // each batch size traffic will bring is run once before traffic brings it.
+      int maxBatch = version.config().maxBatchSize();
       for (int i = 0; i < settings.warmupRequests(); i++) {
         MemoryScope memory = MemoryScope.open();
-        List<Tensor> inputs = Warmup.sampleInputs(version.servedSignature(), i, memory);
-        int rows = InputValidator.validate(version.label(), version.servedSignature(),
-            version.config().maxBatchSize(), inputs);
-        runs.add(version.pool().submit(inputs, outputs, rows, QueueOptions.DEFAULT, memory)
-            .whenComplete((execution, error) -> memory.release()));
+        CompletableFuture<?> run;
+        try {
+          List<Tensor> inputs = Warmup.sampleInputs(version.servedSignature(), i,
+              maxBatch > 0 ? Math.min(maxBatch, 1 << Math.min(i, 30)) : 1, memory);
+          int rows = InputValidator.validate(version.label(), version.servedSignature(), maxBatch, inputs);
+          run = version.pool().submit(inputs, outputs, rows, QueueOptions.DEFAULT, memory);
+        } catch (RuntimeException e) {
+          memory.release();
+          throw e;
+        }
+        // Freed once the run is over, even when this thread stops waiting for it.
+        run.whenComplete((execution, error) -> memory.release()).get(30, TimeUnit.SECONDS);
       }
-      CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
       log.info("{}: warmed with {} requests in {} ms", version.label(), settings.warmupRequests(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     } catch (InterruptedException e) {

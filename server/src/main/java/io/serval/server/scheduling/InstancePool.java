@@ -90,6 +90,8 @@ public final class InstancePool implements AutoCloseable {
       ModelInstance instance = instances.get(i);
       Thread worker = new Thread(() -> pool.work(instance), "serval-" + name.replace(' ', '-') + "-" + i);
       worker.setDaemon(true);
+      // Not the priority of the thread that loads the model (loads after start run at the lowest).
+      worker.setPriority(Thread.NORM_PRIORITY);
       pool.workers.add(worker);
       worker.start();
     }

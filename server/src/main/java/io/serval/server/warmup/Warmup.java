@@ -303,10 +303,18 @@ public final class Warmup {
    * included), in tensors allocated from {@code memory}; {@code seed} varies the values.
    */
   public static List<Tensor> sampleInputs(ModelSignature signature, int seed, MemoryScope memory) {
+    return sampleInputs(signature, seed, 1, memory);
+  }
+
+  /**
+   * Generated inputs as {@link #sampleInputs(ModelSignature, int, MemoryScope)} makes them, with {@code rows} rows
+   * in the batch dimension of a signature whose first dimension is free.
+   */
+  public static List<Tensor> sampleInputs(ModelSignature signature, int seed, int rows, MemoryScope memory) {
     Random random = new Random(seed);
     List<Tensor> tensors = new ArrayList<>();
     for (TensorSpec spec : signature.inputs()) {
-      Input input = Input.generate(spec, random);
+      Input input = Input.generate(spec, rows, random);
       ByteBuffer data = memory.allocate(input.raw.length);
       data.put(input.raw).flip();
       tensors.add(Tensor.of(spec.name(), spec.dataType(), input.shape, data));
@@ -327,10 +335,14 @@ public final class Warmup {
     }
 
     static Input generate(TensorSpec spec, Random random) {
+      return generate(spec, 1, random);
+    }
+
+    static Input generate(TensorSpec spec, int rows, Random random) {
       long[] shape = spec.shape().clone();
       long count = 1;
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = shape[i] < 0 ? 1 : shape[i];
+        shape[i] = shape[i] >= 0 ? shape[i] : i == 0 ? rows : 1;
         count *= shape[i];
       }
       DataType type = spec.dataType();
