@@ -71,8 +71,7 @@ public abstract class ServalClientException extends RuntimeException {
       case UNAUTHENTICATED -> new AuthenticationException(0, name, message, requestId, cause);
       case PERMISSION_DENIED -> new PermissionDeniedException(0, name, message, requestId, cause);
       case NOT_FOUND -> new NotFoundException(0, name, message, requestId, cause);
-      // Serval answers a message over limits.max_request_bytes RESOURCE_EXHAUSTED too: an input error.
-      case RESOURCE_EXHAUSTED -> message.contains("larger than")
+      case RESOURCE_EXHAUSTED -> isTooLarge(message)
           ? new InvalidRequestException(0, name, message, requestId, cause)
           : new ServerOverloadedException(0, name, message, requestId, cause);
       case UNAVAILABLE, ABORTED -> new ServerUnavailableException(0, name, message, requestId, cause);
@@ -80,6 +79,15 @@ public abstract class ServalClientException extends RuntimeException {
       case UNIMPLEMENTED -> new UnsupportedCallException(0, name, message, requestId, cause);
       default -> new ServerErrorException(0, name, message, requestId, cause);
     };
+  }
+
+  /**
+   * Whether a RESOURCE_EXHAUSTED answer refuses the request for its size (a message over the server's
+   * {@code limits.max_request_bytes}, which gRPC servers answer with the same code as overload, saying "larger
+   * than" the limit): an input error, never retried, unlike overload.
+   */
+  public static boolean isTooLarge(@Nullable String message) {
+    return message != null && message.contains("larger than");
   }
 
   /**

@@ -12,6 +12,7 @@ import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
 import io.grpc.Status;
+import io.serval.client.ServalClientException;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -78,9 +79,8 @@ public final class Resilience {
     if (code == Status.Code.UNAVAILABLE) {
       return true;
     }
-    // Serval answers a message over its size limit RESOURCE_EXHAUSTED as well: an input error, never retried.
-    String message = trailers.get(GrpcHeaderNames.GRPC_MESSAGE);
-    return code == Status.Code.RESOURCE_EXHAUSTED && (message == null || !message.contains("larger than"));
+    return code == Status.Code.RESOURCE_EXHAUSTED
+        && !ServalClientException.isTooLarge(trailers.get(GrpcHeaderNames.GRPC_MESSAGE));
   }
 
   private static boolean serverFailure(HttpHeaders trailers) {
