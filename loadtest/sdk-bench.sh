@@ -9,8 +9,7 @@
 #                                                same loop (4 modes x 2 models x 2 concurrencies x ROUNDS;
 #                                                about 16 minutes with the defaults)
 #
-# Run it under the build lock, so that no build or CI shares the machine: flock /tmp/serval-mvn.lock
-# loadtest/sdk-bench.sh 2 10. Drivers: client-sdk/src/test/java/io/serval/client/bench/SdkOverheadBench.java (modes
+# Run nothing else meanwhile (each result line records the CPU of other processes). Drivers: client-sdk/src/test/java/io/serval/client/bench/SdkOverheadBench.java (modes
 # sdk-grpc, sdk-http, raw-grpc; started with java -cp on the test classpath, which this script compiles and caches
 # in client-sdk/target/sdk-bench.classpath with Maven, offline, when missing or older than the sources) and
 # loadtest/sdk_bench.py (mode py-grpc, in the test venv .venv, server/src/test/python/setup_env.sh .venv).
@@ -38,7 +37,6 @@ SERVAL_ARGS=${SERVAL_ARGS:-}
 OUT=${OUT:-loadtest/reports/raw/$(date +%F)-sdk-bench}
 PY=.venv/bin/python
 JAR=server/target/serval-server.jar
-LOCK=/tmp/serval-mvn.lock
 CLASSPATH_FILE=client-sdk/target/sdk-bench.classpath
 HTTP_PORT=18900
 GRPC_PORT=18901
@@ -53,20 +51,11 @@ for port in $HTTP_PORT $GRPC_PORT $((HTTP_PORT + 2)) $((HTTP_PORT + 3)); do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then log "port $port is in use"; exit 1; fi
 done
 
-# Maven under the build lock; directly when this script already runs under it (flock passes the locked file on as
-# an open descriptor, and a second flock on the same file would wait for ourselves).
-mvn_locked() {
-  local fd
-  for fd in /proc/$$/fd/*; do
-    if [ "$(readlink "$fd" 2>/dev/null)" = "$LOCK" ]; then mvn "$@"; return; fi
-  done
-  flock "$LOCK" mvn "$@"
-}
 bench_sources=client-sdk/src/test/java/io/serval/client/bench
 if [ ! -f "$CLASSPATH_FILE" ] || [ client-sdk/pom.xml -nt "$CLASSPATH_FILE" ] ||
    [ -n "$(find "$bench_sources" client-sdk/src/main -newer "$CLASSPATH_FILE" -type f | head -1)" ]; then
   log "compiling the client's test classes and caching its test classpath (Maven, offline)"
-  mvn_locked -B -q -o -pl client-sdk test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  mvn -B -q -o -pl client-sdk test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$PWD/$CLASSPATH_FILE"
 fi
 JAVA_CP=client-sdk/target/test-classes:client-sdk/target/classes:$(cat "$CLASSPATH_FILE")
