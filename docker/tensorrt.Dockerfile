@@ -28,10 +28,18 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /serval /opt/serval
+COPY docker/healthcheck /opt/serval/healthcheck
+# As docker/Dockerfile: a numeric non-root user, memory from the container's limit, readiness as health.
 # Plans built from ONNX models are kept in /plans: mount a volume there so a restart does not rebuild them.
-RUN printf 'engines:\n  tensorrt:\n    plan_cache: /plans\n' > /opt/serval/serval.yaml
+RUN groupadd --system --gid 10001 serval \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin serval \
+ && mkdir -p /plans && chown 10001:10001 /plans \
+ && printf 'engines:\n  tensorrt:\n    plan_cache: /plans\n' > /opt/serval/serval.yaml
 ENV SERVAL_CONFIG=/opt/serval/serval.yaml \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
+USER 10001:10001
 EXPOSE 8000 8001 8002
-ENTRYPOINT ["java", "-cp", "/opt/serval/serval-server.jar:/opt/serval/lib/*", "io.serval.server.Main"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=300s --retries=3 CMD ["/opt/serval/healthcheck"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=40", "-XX:+ExitOnOutOfMemoryError", \
+  "-cp", "/opt/serval/serval-server.jar:/opt/serval/lib/*", "io.serval.server.Main"]
 CMD ["--model_repositories=/models"]

@@ -9,6 +9,8 @@ import io.serval.client.InferResult;
 import io.serval.client.ServalClient;
 import io.serval.client.ServalClientBuilder;
 import io.serval.client.Transport;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,97 +24,192 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Scale-out as on Kubernetes, with the SDK's client-side balancing as the load balancer: three replicas of the
- * image, each with its own repository volume, behind one client that spreads calls over them and health-checks
- * each on {@code /v2/health/ready}. A new version of a model is rolled out to the replicas one by one (copied into
- * each volume, the next replica only once the last serves it) while callers keep calling: no call may fail, and
- * every answer must be the right one.
+ * image, each with its own repository volume and its own published port, behind one client that spreads calls over
+ * them and health-checks each on {@code /v2/health/ready}, while callers keep calling the model {@value #MODEL}.
+ * No call may fail, and every answer must be the right one, while a new version of the model is rolled out to the
+ * replicas one by one, and while every replica is replaced by a new container one by one (a rolling update).
  */
 @Tag("docker")
 class ScaleOutTest {
   private static final int REPLICAS = 3;
   private static final int CALLERS = 4;
   private static final String MODEL = "rollout";
-  private static final Duration ROLLOUT_STEP_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
+  private static final int STOP_TIMEOUT_SECONDS = 40;
 
   @TempDir
   Path volumes;
 
+  private String image;
+  private final List<Path> repositories = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
+  private final List<ServalContainer> replicas = new ArrayList<>();
+
+  @BeforeEach
+  void startReplicas() throws Exception {
+    image = ServalImage.build();
+    for (int i = 0; i < REPLICAS; i++) {
+      Path repository = Files.createDirectory(volumes.resolve("replica-" + i));
+      Models.copyInto(repository, "digits", MODEL);
+      repositories.add(repository);
+      ports.add(freePort());
+      replicas.add(replica(i));
+    }
+    replicas.parallelStream().forEach(ServalContainer::start);
+  }
+
+  @AfterEach
+  void stopReplicas() {
+    replicas.forEach(ServalContainer::stop);
+  }
+
   @Test
   void rollsANewVersionOutToEveryReplicaWithNoFailedCall() throws Exception {
-    String image = ServalImage.build();
-    float[] expected = DigitsGolden.probabilities();
-    InferRequest request = DigitsGolden.request(MODEL);
-    List<ServalContainer> replicas = new ArrayList<>();
-    List<Path> repositories = new ArrayList<>();
-    try {
+    try (Traffic traffic = new Traffic(balancedClient())) {
       for (int i = 0; i < REPLICAS; i++) {
-        Path repository = Files.createDirectory(volumes.resolve("replica-" + i));
-        Models.copyInto(repository, "digits", MODEL);
-        ServalContainer replica = new ServalContainer(image).withRepository(repository);
-        replicas.add(replica);
-        repositories.add(repository);
+        Models.addVersion(repositories.get(i), MODEL, "digits", 2);
+        try (ServalClient direct = replicas.get(i).client(Transport.GRPC)) {
+          await("replica " + i + " serving version 2 alone").atMost(STEP_TIMEOUT)
+              .pollInterval(Duration.ofMillis(100)).until(() ->
+                  direct.infer(traffic.request).modelVersion().equals("2") && !direct.isModelReady(MODEL, "1"));
+        }
       }
-      replicas.parallelStream().forEach(ServalContainer::start);
+      long duringRollout = traffic.answersSinceLastAsked();
+      traffic.awaitAnswers(200);
+      traffic.stop();
 
-      ServalClientBuilder balanced = ServalClient.builder().transport(Transport.GRPC)
-          .healthCheck(Duration.ofSeconds(1));
-      replicas.forEach(replica -> balanced.endpoint(replica.endpoint(ServalContainer.HTTP)));
-      ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-      Map<String, AtomicLong> answersByVersion = new ConcurrentHashMap<>();
-      AtomicBoolean running = new AtomicBoolean(true);
-      ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-      try (ServalClient client = balanced.build()) {
-        for (int i = 0; i < CALLERS; i++) {
-          callers.submit(() -> {
-            while (running.get()) {
-              try {
-                InferResult result = client.infer(request);
-                float[] probabilities = result.output("probabilities").toFloatArray();
-                assertThat(probabilities).containsExactly(expected, within(DigitsGolden.TOLERANCE));
-                answersByVersion.computeIfAbsent(result.modelVersion(), v -> new AtomicLong()).incrementAndGet();
-              } catch (RuntimeException | AssertionError e) {
-                failures.add(e.toString());
-              }
+      assertThat(traffic.failures).as("failed or wrong calls").isEmpty();
+      assertThat(traffic.versionsSinceLastAsked()).as("versions answering after the rollout").containsOnly("2");
+      for (int i = 0; i < REPLICAS; i++) {
+        assertThat(answered(i)).as("calls replica %d answered since version 2 loaded", i).isPositive();
+      }
+      System.out.printf("scale-out, version rollout: %d calls answered while 3 replicas took version 2, none"
+          + " failed%n", duringRollout);
+    }
+  }
+
+  @Test
+  void replacesEveryReplicaOneByOneWithNoFailedCall() throws Exception {
+    try (Traffic traffic = new Traffic(balancedClient())) {
+      for (int i = 0; i < REPLICAS; i++) {
+        ServalContainer old = replicas.get(i);
+        old.getDockerClient().stopContainerCmd(old.getContainerId()).withTimeout(STOP_TIMEOUT_SECONDS).exec();
+        old.stop();
+        // The new release of the replica comes with the new version of the model in its volume.
+        Models.addVersion(repositories.get(i), MODEL, "digits", 2);
+        ServalContainer replacement = replica(i);
+        replicas.set(i, replacement);
+        replacement.start();
+        long before = traffic.answersSinceLastAsked();
+        await("calls answered by replica " + i + "'s replacement").atMost(STEP_TIMEOUT)
+            .pollInterval(Duration.ofMillis(200)).until(() -> answeredInVersion2(replicas.indexOf(replacement)) > 0);
+        System.out.printf("scale-out, rolling update: replica %d replaced, %d calls answered meanwhile%n", i,
+            before);
+      }
+      traffic.answersSinceLastAsked();
+      traffic.awaitAnswers(200);
+      traffic.stop();
+
+      assertThat(traffic.failures).as("failed or wrong calls").isEmpty();
+      assertThat(traffic.versionsSinceLastAsked()).as("versions answering after the update").containsOnly("2");
+    }
+  }
+
+  private ServalContainer replica(int index) throws IOException {
+    ServalContainer replica = new ServalContainer(image).withRepository(repositories.get(index));
+    replica.setPortBindings(List.of(ports.get(index) + ":" + ServalContainer.HTTP));
+    return replica;
+  }
+
+  private ServalClient balancedClient() {
+    ServalClientBuilder builder = ServalClient.builder().transport(Transport.GRPC).healthCheck(Duration.ofMillis(500));
+    // Serval serves gRPC on its HTTP port too, so one published port per replica carries calls and health checks.
+    ports.forEach(port -> builder.endpoint("localhost", port));
+    return builder.build();
+  }
+
+  private long answered(int replica) {
+    try (ServalClient direct = replicas.get(replica).client(Transport.GRPC)) {
+      return direct.modelStatistics(MODEL).getModelStatsList().stream()
+          .mapToLong(stats -> stats.getInferenceStats().getSuccess().getCount()).sum();
+    }
+  }
+
+  private long answeredInVersion2(int replica) {
+    try (ServalClient direct = replicas.get(replica).client(Transport.GRPC)) {
+      return direct.modelStatistics(MODEL, "2").getModelStatsList().stream()
+          .mapToLong(stats -> stats.getInferenceStats().getSuccess().getCount()).sum();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Callers calling the model through one client, each answer checked against the golden probabilities. */
+  private static final class Traffic implements AutoCloseable {
+    final InferRequest request = DigitsGolden.request(MODEL);
+    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    private final Map<String, AtomicLong> answersByVersion = new ConcurrentHashMap<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
+    private final ServalClient client;
+
+    Traffic(ServalClient client) throws IOException {
+      this.client = client;
+      float[] expected = DigitsGolden.probabilities();
+      for (int i = 0; i < CALLERS; i++) {
+        callers.submit(() -> {
+          while (running.get()) {
+            try {
+              InferResult result = client.infer(request);
+              assertThat(result.output("probabilities").toFloatArray())
+                  .containsExactly(expected, within(DigitsGolden.TOLERANCE));
+              answersByVersion.computeIfAbsent(result.modelVersion(), v -> new AtomicLong()).incrementAndGet();
+            } catch (RuntimeException | AssertionError e) {
+              failures.add(e.toString());
             }
-          });
-        }
-
-        for (int i = 0; i < REPLICAS; i++) {
-          Models.addVersion(repositories.get(i), MODEL, "digits", 2);
-          try (ServalClient direct = replicas.get(i).client(Transport.GRPC)) {
-            await("replica " + i + " serving version 2 alone").atMost(ROLLOUT_STEP_TIMEOUT)
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> direct.infer(request).modelVersion().equals("2") && !direct.isModelReady(MODEL, "1"));
           }
-        }
-        long answeredDuringRollout = answersByVersion.values().stream().mapToLong(AtomicLong::get).sum();
-        answersByVersion.clear();
-        await("answers after the rollout").atMost(Duration.ofSeconds(10))
-            .until(() -> answersByVersion.values().stream().mapToLong(AtomicLong::get).sum() >= 200);
-        running.set(false);
-        callers.shutdown();
-        assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-
-        assertThat(failures).as("failed or wrong calls").isEmpty();
-        assertThat(answersByVersion.keySet()).as("versions answering after the rollout").containsExactly("2");
-        for (int i = 0; i < REPLICAS; i++) {
-          try (ServalClient direct = replicas.get(i).client(Transport.GRPC)) {
-            long served = direct.modelStatistics(MODEL).getModelStatsList().stream()
-                .mapToLong(stats -> stats.getInferenceStats().getSuccess().getCount()).sum();
-            assertThat(served).as("calls replica %d answered since version 2 loaded", i).isPositive();
-          }
-        }
-        System.out.printf("scale-out: %d calls answered during the rollout to %d replicas, none failed%n",
-            answeredDuringRollout, REPLICAS);
+        });
       }
-    } finally {
-      replicas.forEach(ServalContainer::stop);
+    }
+
+    /** The answers counted since the last time this or {@link #versionsSinceLastAsked} was asked; starts over. */
+    long answersSinceLastAsked() {
+      long answers = answersByVersion.values().stream().mapToLong(AtomicLong::get).sum();
+      answersByVersion.clear();
+      return answers;
+    }
+
+    java.util.Set<String> versionsSinceLastAsked() {
+      return Map.copyOf(answersByVersion).keySet();
+    }
+
+    void awaitAnswers(long count) {
+      await("answers").atMost(Duration.ofSeconds(30))
+          .until(() -> answersByVersion.values().stream().mapToLong(AtomicLong::get).sum() >= count);
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      callers.shutdown();
+      assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).as("callers stopped").isTrue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop();
+      client.close();
     }
   }
 }
