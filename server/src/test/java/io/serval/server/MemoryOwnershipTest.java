@@ -128,9 +128,11 @@ class MemoryOwnershipTest {
           }
         });
     stream.onNext(TestEngine.grpcRequest("echo", TestEngine.BLOCK));
+    // Only once the instance runs the blocking request do the next two go: sent at once, the batcher could take
+    // them into the blocking request's batch and nothing would queue.
+    assertThat(TestEngine.BLOCKED.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
     stream.onNext(TestEngine.grpcRequest("echo", 1));
     stream.onNext(TestEngine.grpcRequest("echo", 2));
-    assertThat(TestEngine.BLOCKED.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
     await().atMost(Duration.ofSeconds(10)).until(() -> server.server.repository().resolve("echo", "").pool().queued() == 2);
 
     stream.cancel("the client leaves", null);
