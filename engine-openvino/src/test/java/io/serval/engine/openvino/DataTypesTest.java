@@ -8,7 +8,6 @@ import io.serval.core.ModelSignature;
 import io.serval.core.Tensor;
 import io.serval.core.TensorSpec;
 import io.serval.engine.Device;
-import io.serval.engine.EngineContext;
 import io.serval.engine.InstanceSpec;
 import io.serval.engine.ModelInstance;
 import io.serval.engine.RunContext;
@@ -52,9 +51,7 @@ class DataTypesTest {
 
   @BeforeAll
   static void createEngine() throws Exception {
-    TestVenv.ensure();
-    engine = OpenVinoEngine.create(EngineContext.of(2, Map.of()));
-    assertThat(engine.availability().isAvailable()).as(engine.availability().toString()).isTrue();
+    engine = TestVenv.startedEngine();
   }
 
   @AfterAll

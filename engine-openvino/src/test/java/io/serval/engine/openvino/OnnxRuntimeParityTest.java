@@ -33,9 +33,7 @@ class OnnxRuntimeParityTest {
 
   @BeforeAll
   static void createEngines() throws Exception {
-    TestVenv.ensure();
-    openvino = OpenVinoEngine.create(EngineContext.of(2, Map.of()));
-    assertThat(openvino.availability().isAvailable()).as(openvino.availability().toString()).isTrue();
+    openvino = TestVenv.startedEngine();
     onnxruntime = OnnxRuntimeEngine.create(EngineContext.of(2, Map.of()));
     assertThat(onnxruntime.availability().isAvailable()).as(onnxruntime.availability().toString()).isTrue();
   }

@@ -37,9 +37,7 @@ class OpenVinoEngineTest {
 
   @BeforeAll
   static void createEngine() throws Exception {
-    TestVenv.ensure();
-    engine = OpenVinoEngine.create(EngineContext.of(2, Map.of()));
-    assertThat(engine.availability().isAvailable()).as(engine.availability().toString()).isTrue();
+    engine = TestVenv.startedEngine();
   }
 
   @AfterAll

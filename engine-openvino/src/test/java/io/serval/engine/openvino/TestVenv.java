@@ -2,11 +2,13 @@ package io.serval.engine.openvino;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.serval.engine.EngineContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +28,17 @@ final class TestVenv {
       run(List.of("bash", SETUP.toString(), VENV.toString()), 1800);
       ready = true;
     }
+  }
+
+  /**
+   * An OpenVINO engine on the environment's wheel, found by the engine's own search, with 2 CPU threads; fails the
+   * calling test when the engine is unavailable, naming why. The caller closes it.
+   */
+  static OpenVinoEngine startedEngine() throws IOException, InterruptedException {
+    ensure();
+    OpenVinoEngine engine = OpenVinoEngine.create(EngineContext.of(2, Map.of()));
+    assertThat(engine.availability().isAvailable()).as(engine.availability().toString()).isTrue();
+    return engine;
   }
 
   /** A program of the environment ({@code python}, {@code ovc}). */
