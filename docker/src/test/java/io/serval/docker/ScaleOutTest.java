@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -184,14 +185,15 @@ class ScaleOutTest {
       }
     }
 
-    /** The answers counted since the last time this or {@link #versionsSinceLastAsked} was asked; starts over. */
+    /** The answers counted since this was last asked (or since the callers started); starts the count over. */
     long answersSinceLastAsked() {
       long answers = answersByVersion.values().stream().mapToLong(AtomicLong::get).sum();
       answersByVersion.clear();
       return answers;
     }
 
-    java.util.Set<String> versionsSinceLastAsked() {
+    /** The versions that answered since {@link #answersSinceLastAsked} was last asked. */
+    Set<String> versionsSinceLastAsked() {
       return Map.copyOf(answersByVersion).keySet();
     }
 
