@@ -45,6 +45,7 @@ class ScaleOutTest {
   private static final String MODEL = "rollout";
   private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
   private static final int STOP_TIMEOUT_SECONDS = 40;
+  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(200);
 
   @TempDir
   Path volumes;
@@ -130,8 +131,15 @@ class ScaleOutTest {
     return replica;
   }
 
+  /**
+   * One client over the replicas' published ports. A replica that got SIGTERM refuses new calls (UNAVAILABLE) until
+   * the health check drops it, so the retries' backoff outlasts the health check's interval: a refused call is
+   * tried again once the stopping replica is out of the rotation (with the SDK's default 100 ms backoff, three
+   * attempts could all land within one interval; on Kubernetes the Deployment's preStop sleep does this part).
+   */
   private ServalClient balancedClient() {
-    ServalClientBuilder builder = ServalClient.builder().transport(Transport.GRPC).healthCheck(Duration.ofMillis(500));
+    ServalClientBuilder builder = ServalClient.builder().transport(Transport.GRPC).healthCheck(HEALTH_CHECK_INTERVAL)
+        .maxAttempts(4).retryBackoff(HEALTH_CHECK_INTERVAL.multipliedBy(2), Duration.ofSeconds(1));
     // Serval serves gRPC on its HTTP port too, so one published port per replica carries calls and health checks.
     ports.forEach(port -> builder.endpoint("localhost", port));
     return builder.build();
