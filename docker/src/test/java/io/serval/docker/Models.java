@@ -1,10 +1,10 @@
 package io.serval.docker;
 
+import io.serval.server.TestRepositories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
 
 /**
  * Puts models and versions into a repository folder the way a deployment should: copied under a hidden name, then
@@ -16,7 +16,7 @@ final class Models {
   /** Copies the built-in model {@code source} (its files and every version) into {@code repository} as {@code name}. */
   static void copyInto(Path repository, String source, String name) throws IOException {
     Path staging = repository.resolve("." + name + ".partial");
-    copyTree(ServalImage.MODELS.resolve(source), staging);
+    TestRepositories.copyTree(ServalImage.MODELS.resolve(source), staging);
     Files.move(staging, repository.resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 
@@ -26,21 +26,8 @@ final class Models {
    */
   static void addVersion(Path repository, String name, String source, int version) throws IOException {
     Path staging = repository.resolve(name).resolve("." + version + ".partial");
-    copyTree(ServalImage.MODELS.resolve(source).resolve("1"), staging);
+    TestRepositories.copyTree(ServalImage.MODELS.resolve(source).resolve("1"), staging);
     Files.move(staging, repository.resolve(name).resolve(Integer.toString(version)),
         StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target);
-        }
-      }
-    }
   }
 }
